@@ -1,0 +1,100 @@
+//! Command-line parsing shared by both programs: clap does the parsing; we turn its multi-line
+//! errors into the one line a user (or a Kubernetes event) should see, and exit 2.
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, Command, Parser};
+
+use crate::exit::BAD_INPUT;
+use crate::logging::{self, LogFormat};
+
+/// The greeting both programs print unless told otherwise.
+pub const DEFAULT_MESSAGE: &str = "Hello, World!";
+
+/// Options every program takes.
+#[derive(Args, Debug, Clone)]
+pub struct LogArgs {
+    /// Log format on stderr (RUST_LOG sets the level, default info)
+    #[arg(long, env = "HELLO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// A program built on this crate: its clap arguments, including [`LogArgs`].
+pub trait Program: Parser {
+    fn log_args(&self) -> &LogArgs;
+}
+
+/// Parses the command line and environment and sets up logging, or exits: 0 for `--help` and
+/// `--version`, 2 with one line on stderr for anything invalid. Nothing is printed on stdout
+/// before the input is known to be good.
+pub fn start<P: Program>() -> P {
+    let command = P::command();
+    let program = P::try_parse().unwrap_or_else(|err| {
+        if !err.use_stderr() {
+            err.exit() // --help, --version: stdout, status 0
+        }
+        bad_input(&error_line(&command, &err))
+    });
+    if let Err(reason) = logging::init(program.log_args().log_format) {
+        bad_input(&format!("{}: {reason}", command.get_name()));
+    }
+    program
+}
+
+fn bad_input(line: &str) -> ! {
+    eprintln!("{line}");
+    std::process::exit(BAD_INPUT.into())
+}
+
+/// The single line to print for a refused input: the flag and its variable, the value, and the
+/// accepted form.
+pub fn error_line(command: &Command, err: &clap::Error) -> String {
+    let program = command.get_name();
+    let context = |kind| match err.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        _ => None,
+    };
+    let arg = context(ContextKind::InvalidArg).map(|arg| with_env_name(command, &arg));
+    let value = context(ContextKind::InvalidValue);
+    match (err.kind(), arg, value) {
+        (ErrorKind::ValueValidation, Some(arg), Some(value)) => {
+            let reason = std::error::Error::source(err)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "not accepted".into());
+            format!("{program}: invalid value '{value}' for {arg}: {reason}")
+        }
+        (ErrorKind::InvalidValue, Some(arg), Some(value)) => {
+            let valid = context(ContextKind::ValidValue).unwrap_or_default();
+            format!("{program}: invalid value '{value}' for {arg}: expected one of {valid}")
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            format!("{program}: {first}; see '{program} --help' for the accepted flags")
+        }
+    }
+}
+
+/// `--interval <DURATION>` becomes `--interval / HELLO_INTERVAL`: the value may have come from
+/// either, and the user needs to know which two places to look.
+fn with_env_name(command: &Command, arg: &str) -> String {
+    let flag = arg.split_whitespace().next().unwrap_or(arg);
+    let long = flag.trim_start_matches('-');
+    find_env(command, long)
+        .map(|env| format!("{flag} / {env}"))
+        .unwrap_or_else(|| flag.to_string())
+}
+
+fn find_env(command: &Command, long: &str) -> Option<String> {
+    command
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .and_then(|a| a.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+        .or_else(|| {
+            command
+                .get_subcommands()
+                .find_map(|sub| find_env(sub, long))
+        })
+}

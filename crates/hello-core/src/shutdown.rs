@@ -1,0 +1,104 @@
+//! Signals and the runtime. A container's program is PID 1, and the kernel delivers to PID 1 only
+//! the signals it has a handler for: installing SIGTERM and SIGINT handlers is what lets
+//! `docker stop` and Kubernetes stop us at once instead of waiting to SIGKILL us.
+
+use std::future::{pending, poll_fn, Future};
+use std::pin::Pin;
+use std::process::ExitCode;
+
+use futures_core::Stream;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_tokio::Signals;
+
+/// Whether to handle SIGTERM and SIGINT or to behave like a naive script.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalMode {
+    /// Stop gracefully on SIGTERM or SIGINT
+    Handle,
+    /// Install no handler at all, like the article's Python script: as PID 1 the kernel then
+    /// drops SIGTERM and SIGINT, and only SIGKILL stops the process
+    Ignore,
+}
+
+impl std::fmt::Display for SignalMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SignalMode::Handle => "handle",
+            SignalMode::Ignore => "ignore",
+        })
+    }
+}
+
+/// A signal we were asked to stop with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signal(i32);
+
+impl Signal {
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            SIGTERM => "SIGTERM",
+            SIGINT => "SIGINT",
+            _ => "signal",
+        }
+    }
+
+    /// The shell convention for "ended by this signal": 128 + its number (143, 130).
+    pub fn exit_code(self) -> u8 {
+        128 + self.0 as u8
+    }
+}
+
+/// The stop signals, as a stream; in [`SignalMode::Ignore`] nothing is installed and nothing
+/// ever arrives.
+pub struct StopSignals(Option<Signals>);
+
+impl StopSignals {
+    /// Installs the handlers. Call inside the runtime ([`run`]).
+    pub fn install(mode: SignalMode) -> std::io::Result<Self> {
+        match mode {
+            SignalMode::Handle => Ok(StopSignals(Some(Signals::new([SIGTERM, SIGINT])?))),
+            SignalMode::Ignore => Ok(StopSignals(None)),
+        }
+    }
+
+    /// Waits for the next SIGTERM or SIGINT.
+    pub async fn recv(&mut self) -> Signal {
+        let Some(signals) = self.0.as_mut() else {
+            return pending().await;
+        };
+        match poll_fn(|cx| Pin::new(&mut *signals).poll_next(cx)).await {
+            Some(number) => Signal(number),
+            None => pending().await,
+        }
+    }
+}
+
+/// Runs the program's body on a single-threaded runtime: these programs wait on a timer and two
+/// signals, so one thread is plenty, and `/proc/PID/task` shows exactly one. An error setting up
+/// (runtime or signal handlers) is logged and exits 1.
+pub fn run<F>(body: F) -> ExitCode
+where
+    F: Future<Output = std::io::Result<ExitCode>>,
+{
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .and_then(|runtime| runtime.block_on(body));
+    outcome.unwrap_or_else(|err| {
+        tracing::error!(code = 1, %err, "cannot set up the runtime or signal handlers; exiting");
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_shell_convention() {
+        assert_eq!(Signal(SIGTERM).exit_code(), 143);
+        assert_eq!(Signal(SIGINT).exit_code(), 130);
+        assert_eq!(Signal(SIGTERM).name(), "SIGTERM");
+    }
+}
