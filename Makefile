@@ -43,6 +43,11 @@ lint: tools ## cargo fmt --check, clippy -D warnings, and the static checks
 fmt: ## Format the Rust code
 	cargo fmt --all
 
+bench: ## Benchmark the release musl binaries against a Python baseline (table of medians; PID-1 row needs root)
+	t=$$(uname -m)-unknown-linux-musl; rustup target add "$$t" >/dev/null; \
+	cargo build --release --locked --target "$$t" -p hello-once -p hello-loop; \
+	cargo run --release --locked -q -p hello-bench -- --bin-dir "$${CARGO_TARGET_DIR:-target}/$$t/release"
+
 tools: $(TOOLS_STAMP) ## Install the pinned lint tools into ./.venv
 
 $(TOOLS_STAMP): .ci/requirements.txt

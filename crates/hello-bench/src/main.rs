@@ -1,0 +1,613 @@
+//! `make bench`: hello-once and hello-loop against the Python scripts they replace, measured here and
+//! now in one invocation, as a table of medians with the targets from issue 2 beside them.
+//!
+//! A benchmark, not a test: it reports, it does not assert. It exits non-zero only when it cannot
+//! measure (missing binary, wrong output, a program that does not start).
+
+mod child;
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use child::{Argv, Pid1Stop, Result};
+
+const USAGE: &str = "usage: hello-bench --bin-dir DIR [--python PATH] [--runs N] [--pid1-runs N]";
+const HELP: &str = "\
+Runs DIR/hello-once and DIR/hello-loop side by side with a Python baseline it writes itself
+(print once; print in a loop sleeping 2 s; plain python3, no -u, no PYTHONUNBUFFERED) and prints
+a table of medians with the targets from issue 2.
+
+  --bin-dir DIR   directory holding the release hello-once and hello-loop binaries (required)
+  --python PATH   interpreter for the baseline (default /usr/bin/python3, else python3 on PATH)
+  --runs N        one-shot wall-time runs per program (default 100; peak RSS uses min(N, 20))
+  --pid1-runs N   SIGTERM-as-PID-1 runs for hello-loop (default 20; the Python loop gets
+                  min(N, 5), as each of its runs waits out the 2 s grace period)
+
+The PID-1 row needs root (unshare --pid); otherwise it says it was skipped.";
+
+const MESSAGE: &str = "Hello, World!";
+const PY_ONCE: &str = "print(\"Hello, World!\")\n";
+const PY_LOOP: &str =
+    "import time\n\nwhile True:\n    print(\"Hello, World!\")\n    time.sleep(2)\n";
+
+// Targets from issue 2, "Done when".
+const TARGET_SIZE_BYTES: u64 = 1_200_000;
+const TARGET_WALL: Duration = Duration::from_millis(2);
+const TARGET_RSS_KIB: u64 = 3 * 1024;
+const TARGET_PID1: Duration = Duration::from_millis(10);
+
+/// How long the PID-1 run waits after SIGTERM before it calls the signal ignored and sends SIGKILL.
+const GRACE: Duration = Duration::from_secs(2);
+/// How long the loops run before SIGTERM in the peak-RSS runs: past start-up, asleep in the loop.
+const LOOP_RSS_RUN: Duration = Duration::from_secs(1);
+const LOOP_RSS_RUNS: usize = 3;
+const PIPE_AFTER: Duration = Duration::from_secs(5);
+const PIPE_RUNS: usize = 3;
+const WARMUP: usize = 5;
+
+#[derive(Debug)]
+struct Opts {
+    bin_dir: PathBuf,
+    python: Option<PathBuf>,
+    runs: usize,
+    pid1_runs: usize,
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args(std::env::args_os().skip(1)) {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            println!("{USAGE}\n\n{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("hello-bench: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hello-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args(
+    mut args: impl Iterator<Item = OsString>,
+) -> std::result::Result<Option<Opts>, String> {
+    let mut bin_dir = None;
+    let mut python = None;
+    let mut runs = 100;
+    let mut pid1_runs = 20;
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy().into_owned();
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Ok(None);
+        }
+        let mut value = || -> std::result::Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| args.next().map(|v| v.to_string_lossy().into_owned()))
+                .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))
+        };
+        let count = |v: String, flag: &str| -> std::result::Result<usize, String> {
+            v.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| format!("{flag} must be a whole number from 1 to 10000, got {v:?}"))
+        };
+        match flag.as_str() {
+            "--bin-dir" => bin_dir = Some(PathBuf::from(value()?)),
+            "--python" => python = Some(PathBuf::from(value()?)),
+            "--runs" => runs = count(value()?, "--runs")?,
+            "--pid1-runs" => pid1_runs = count(value()?, "--pid1-runs")?,
+            _ => return Err(format!("unknown argument {arg:?}; {USAGE}")),
+        }
+    }
+    let bin_dir = bin_dir.ok_or_else(|| format!("--bin-dir is required; {USAGE}"))?;
+    Ok(Some(Opts {
+        bin_dir,
+        python,
+        runs,
+        pid1_runs,
+    }))
+}
+
+/// The baseline scripts live in a fresh directory that is removed again at the end.
+struct ScratchDir(PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn progress(msg: &str) {
+    eprintln!("hello-bench: {msg}");
+}
+
+fn argv(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Argv {
+    parts.iter().map(|p| p.as_ref().to_os_string()).collect()
+}
+
+fn run(opts: &Opts) -> Result<()> {
+    let started = Instant::now();
+    let once = opts.bin_dir.join("hello-once");
+    let hloop = opts.bin_dir.join("hello-loop");
+    for bin in [&once, &hloop] {
+        if !bin.is_file() {
+            return Err(format!(
+                "{} not found; build it first (make bench does: cargo build --release --target <arch>-unknown-linux-musl)",
+                bin.display()
+            )
+            .into());
+        }
+    }
+    let python = match &opts.python {
+        Some(p) => p.clone(),
+        // The distribution's interpreter, not a pyenv shim or a virtualenv wrapper on PATH: those
+        // add their own start-up time (a pyenv shim costs ~90 ms per run) that is not Python's.
+        None if Path::new("/usr/bin/python3").is_file() => "/usr/bin/python3".into(),
+        None => child::which("python3".as_ref()).ok_or("python3 not found; pass --python")?,
+    };
+    let python = fs::canonicalize(&python).map_err(|e| format!("{}: {e}", python.display()))?;
+
+    let scratch =
+        ScratchDir(std::env::temp_dir().join(format!("hello-bench-{}", std::process::id())));
+    fs::create_dir_all(&scratch.0)?;
+    let py_once_path = scratch.0.join("once.py");
+    let py_loop_path = scratch.0.join("loop.py");
+    fs::write(&py_once_path, PY_ONCE)?;
+    fs::write(&py_loop_path, PY_LOOP)?;
+
+    let rust_once = argv(&[&once]);
+    let py_once = argv(&[&python, &py_once_path]);
+    let rust_loop = argv(&[&hloop]);
+    let py_loop = argv(&[&python, &py_loop_path]);
+
+    // Same output, or the comparison means nothing.
+    for cmd in [&rust_once, &py_once] {
+        let (out, status) = child::output(cmd)?;
+        let want = format!("{MESSAGE}\n");
+        if out != want.as_bytes() || status != 0 {
+            return Err(format!(
+                "{} printed {:?} ({}), expected {want:?} and exit 0",
+                cmd.last().map(|a| a.to_string_lossy()).unwrap_or_default(),
+                String::from_utf8_lossy(&out),
+                child::describe(status)
+            )
+            .into());
+        }
+    }
+
+    let py_version = child::output(&argv(&[&python, &"--version"]))
+        .map(|(o, _)| String::from_utf8_lossy(&o).trim().to_string())
+        .unwrap_or_default();
+    let our_version = child::output(&argv(&[&once, &"--version"]))
+        .map(|(o, _)| {
+            String::from_utf8_lossy(&o)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+
+    let mut table = Table::default();
+
+    // ---- one-shot wall time
+    progress(&format!(
+        "one-shot wall time: {} runs each, interleaved, after {WARMUP} warm-up runs",
+        opts.runs
+    ));
+    let mut wall_rust = Vec::new();
+    let mut wall_py = Vec::new();
+    for i in 0..WARMUP + opts.runs {
+        for (cmd, samples) in [(&rust_once, &mut wall_rust), (&py_once, &mut wall_py)] {
+            let (took, status) = child::timed_run(cmd)?;
+            if status != 0 {
+                return Err(format!("{cmd:?} ended with {}", child::describe(status)).into());
+            }
+            if i >= WARMUP {
+                samples.push(took.as_secs_f64());
+            }
+        }
+    }
+    let (rust_med, rust_p90) = (median(&wall_rust), p90(&wall_rust));
+    table.row(
+        format!("One-shot wall time to exit (median of {}, p90)", opts.runs),
+        format!("{} (p90 {})", ms(rust_med), ms(rust_p90)),
+        format!("{} (p90 {})", ms(median(&wall_py)), ms(p90(&wall_py))),
+        format!("≤ {}", ms(TARGET_WALL.as_secs_f64())),
+        verdict(rust_med <= TARGET_WALL.as_secs_f64()),
+    );
+
+    // ---- peak RSS
+    let rss_runs = opts.runs.min(20);
+    progress(&format!(
+        "peak RSS, one-shot: {rss_runs} runs each (traced, VmHWM at exit)"
+    ));
+    let mut rss_rust = Vec::new();
+    let mut rss_py = Vec::new();
+    for _ in 0..rss_runs {
+        rss_rust.push(child::peak_rss(&rust_once, None)?.0 as f64);
+        rss_py.push(child::peak_rss(&py_once, None)?.0 as f64);
+    }
+    let rust_rss = median(&rss_rust);
+    table.row(
+        format!("Peak RSS, one-shot (VmHWM at exit, median of {rss_runs})"),
+        mib(rust_rss),
+        mib(median(&rss_py)),
+        format!("≤ {}", mib(TARGET_RSS_KIB as f64)),
+        verdict(rust_rss <= TARGET_RSS_KIB as f64),
+    );
+
+    progress(&format!(
+        "peak RSS, loop: {LOOP_RSS_RUNS} runs each, SIGTERM after {} s",
+        LOOP_RSS_RUN.as_secs()
+    ));
+    let mut rss_rust = Vec::new();
+    let mut rss_py = Vec::new();
+    for _ in 0..LOOP_RSS_RUNS {
+        let (kib, status) = child::peak_rss(&rust_loop, Some(LOOP_RSS_RUN))?;
+        if status != 0 {
+            return Err(format!(
+                "hello-loop ended with {} after SIGTERM",
+                child::describe(status)
+            )
+            .into());
+        }
+        rss_rust.push(kib as f64);
+        rss_py.push(child::peak_rss(&py_loop, Some(LOOP_RSS_RUN))?.0 as f64);
+    }
+    let rust_rss = median(&rss_rust);
+    table.row(
+        format!("Peak RSS, loop (VmHWM at exit, median of {LOOP_RSS_RUNS})"),
+        mib(rust_rss),
+        mib(median(&rss_py)),
+        format!("≤ {}", mib(TARGET_RSS_KIB as f64)),
+        verdict(rust_rss <= TARGET_RSS_KIB as f64),
+    );
+
+    // ---- SIGTERM -> exit as PID 1
+    pid1_row(&mut table, opts.pid1_runs, &rust_loop, &py_loop)?;
+
+    // ---- lines through a pipe
+    progress(&format!(
+        "lines through a pipe after {} s: {PIPE_RUNS} runs each, all at once",
+        PIPE_AFTER.as_secs()
+    ));
+    let rust_pipe = argv(&[&hloop, &"--interval", &"2s"]);
+    let mut cmds = Vec::new();
+    for _ in 0..PIPE_RUNS {
+        cmds.push(rust_pipe.clone());
+        cmds.push(py_loop.clone());
+    }
+    let counts = child::lines_after(&cmds, PIPE_AFTER)?;
+    let rust_lines: Vec<f64> = counts.iter().step_by(2).map(|&n| n as f64).collect();
+    let py_lines: Vec<f64> = counts
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|&n| n as f64)
+        .collect();
+    let expected = 1 + PIPE_AFTER.as_secs() / 2;
+    table.row(
+        format!(
+            "Lines through a pipe after {} s (median of {PIPE_RUNS}; hello-loop --interval 2s)",
+            PIPE_AFTER.as_secs()
+        ),
+        format!("{}", median(&rust_lines)),
+        format!("{}", median(&py_lines)),
+        format!("{expected} (each line flushed)"),
+        verdict(median(&rust_lines) == expected as f64),
+    );
+
+    // ---- binary size and static linking
+    let py_size = fs::metadata(&python)?.len();
+    let py_static = child::elf_is_static(&python).unwrap_or(false);
+    let mut all_static = true;
+    let mut file_says = Vec::new();
+    for bin in [&once, &hloop] {
+        let size = fs::metadata(bin)?.len();
+        table.row(
+            format!(
+                "Static binary size, {}",
+                bin.file_name().unwrap_or_default().to_string_lossy()
+            ),
+            format!("{} ({} B)", mb(size), size),
+            format!("n/a: needs {} ({}) + stdlib", python.display(), mb(py_size)),
+            format!("≤ {}", mb(TARGET_SIZE_BYTES)),
+            verdict(size <= TARGET_SIZE_BYTES),
+        );
+        all_static &= child::elf_is_static(bin)?;
+        if let Some(desc) = child::file_description(bin) {
+            file_says.extend(linkage(&desc));
+        }
+    }
+    file_says.dedup();
+    let how = if file_says.is_empty() {
+        "ELF has no PT_INTERP".to_string()
+    } else {
+        format!("file: {}", file_says.join(", "))
+    };
+    table.row(
+        "Statically linked (no dynamic loader)".into(),
+        format!("{}, both ({how})", if all_static { "yes" } else { "NO" }),
+        format!(
+            "{} (the interpreter)",
+            if py_static {
+                "yes"
+            } else {
+                "no, dynamically linked"
+            }
+        ),
+        "yes".into(),
+        verdict(all_static),
+    );
+
+    // ---- report
+    println!();
+    println!("hello-bench: medians over repeated runs; both sides run now, on this machine.");
+    println!(
+        "host: Linux {} {}, {} CPUs",
+        fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim(),
+        std::env::consts::ARCH,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("ours: {} and hello-loop ({our_version})", once.display());
+    println!(
+        "baseline: {} ({py_version}) running print(\"{MESSAGE}\") and a print loop with time.sleep(2)",
+        python.display()
+    );
+    println!();
+    table.print();
+    println!();
+    println!(
+        "How: wall = spawn until reaped by wait4, stdout and stderr on /dev/null. Peak RSS = VmHWM"
+    );
+    println!("of the program's own address space at its exit stop (ptrace); not wait4's ru_maxrss, which");
+    println!(
+        "also counts the spawning harness. PID 1 = `unshare --pid --fork`, SIGTERM from the parent"
+    );
+    println!(
+        "namespace once the program sleeps in its loop (hello-loop: after its first line came"
+    );
+    println!(
+        "through the pipe), timed until its pidfd reports exit. Pipe = lines readable on a pipe"
+    );
+    println!(
+        "{} s after start. Total bench time: {:.1} s.",
+        PIPE_AFTER.as_secs(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn pid1_row(table: &mut Table, runs: usize, rust_loop: &Argv, py_loop: &Argv) -> Result<()> {
+    let label = "SIGTERM → exit as PID 1 (unshare --pid --fork)";
+    let target = format!("≤ {} median", ms(TARGET_PID1.as_secs_f64()));
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    let skip = if euid != 0 {
+        Some(format!(
+            "skipped: needs root for unshare --pid (running as uid {euid})"
+        ))
+    } else if child::which("unshare".as_ref()).is_none() {
+        Some("skipped: unshare (util-linux) not installed".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        progress(&format!("PID 1: {why}"));
+        table.row(label.into(), why.clone(), why, target, "skipped".into());
+        return Ok(());
+    }
+
+    let py_runs = runs.min(5);
+    progress(&format!(
+        "SIGTERM as PID 1: {runs} runs of hello-loop, {py_runs} of the Python loop ({} s grace each)",
+        GRACE.as_secs()
+    ));
+    let describe = |results: &[Pid1Stop]| -> (String, Option<f64>) {
+        let mut times = Vec::new();
+        let mut statuses = Vec::new();
+        let mut ignored = 0;
+        for r in results {
+            match r {
+                Pid1Stop::Exited(took, status) => {
+                    times.push(took.as_secs_f64());
+                    statuses.push(child::describe(*status));
+                }
+                // unshare cannot pass a SIGKILL death on (it exits 1 instead), so no status here.
+                Pid1Stop::Ignored => ignored += 1,
+            }
+        }
+        statuses.sort();
+        statuses.dedup();
+        let n = results.len();
+        if ignored == n {
+            let text = format!(
+                "ignored; needed SIGKILL ({ignored}/{n} runs, waited {} s each)",
+                GRACE.as_secs()
+            );
+            return (text, None);
+        }
+        let med = median(&times);
+        let mut text = format!(
+            "{} (p90 {}), {}",
+            ms(med),
+            ms(p90(&times)),
+            statuses.join(", ")
+        );
+        if ignored > 0 {
+            text.push_str(&format!("; ignored in {ignored}/{n} runs"));
+            return (text, None);
+        }
+        (text, Some(med))
+    };
+
+    let mut rust = Vec::new();
+    for _ in 0..runs {
+        rust.push(child::pid1_stop(rust_loop, true, GRACE)?);
+    }
+    let mut py = Vec::new();
+    for _ in 0..py_runs {
+        py.push(child::pid1_stop(py_loop, false, GRACE)?);
+    }
+    let (rust_text, rust_med) = describe(&rust);
+    let (py_text, _) = describe(&py);
+    table.row(
+        format!("{label}, median of {runs} / {py_runs}"),
+        rust_text,
+        py_text,
+        target,
+        verdict(rust_med.is_some_and(|m| m <= TARGET_PID1.as_secs_f64())),
+    );
+    Ok(())
+}
+
+/// The linkage words from `file`'s description ("static-pie linked", "statically linked", ...).
+fn linkage(desc: &str) -> Option<String> {
+    desc.split(", ")
+        .find(|part| part.ends_with(" linked"))
+        .map(str::to_string)
+}
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 5]>,
+}
+
+impl Table {
+    fn row(&mut self, what: String, ours: String, python: String, target: String, result: String) {
+        self.rows.push([what, ours, python, target, result]);
+    }
+
+    /// A Markdown table, padded so it also reads well in a terminal.
+    fn print(&self) {
+        let header = [
+            "Measurement",
+            "Rust (ours)",
+            "Python baseline",
+            "Target",
+            "Result",
+        ]
+        .map(String::from);
+        let mut widths = [0; 5];
+        for row in std::iter::once(&header).chain(&self.rows) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |row: &[String; 5]| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+                .collect();
+            println!("| {} |", cells.join(" | "));
+        };
+        line(&header);
+        println!("|{}|", widths.map(|w| "-".repeat(w + 2)).join("|"));
+        for row in &self.rows {
+            line(row);
+        }
+    }
+}
+
+fn verdict(pass: bool) -> String {
+    if pass { "pass" } else { "FAIL" }.into()
+}
+
+fn sorted(samples: &[f64]) -> Vec<f64> {
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let v = sorted(samples);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// 90th percentile, nearest rank.
+fn p90(samples: &[f64]) -> f64 {
+    let v = sorted(samples);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (0.9 * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+fn ms(secs: f64) -> String {
+    format!("{:.2} ms", secs * 1e3)
+}
+
+fn mib(kib: f64) -> String {
+    format!("{:.2} MiB", kib / 1024.0)
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.2} MB", bytes as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_p90() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        let v: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(p90(&v), 9.0);
+        assert_eq!(p90(&[5.0]), 5.0);
+    }
+
+    #[test]
+    fn args() {
+        let parse = |a: &[&str]| parse_args(a.iter().map(OsString::from));
+        let o = parse(&["--bin-dir", "d", "--runs=7"]).unwrap().unwrap();
+        assert_eq!(
+            (o.bin_dir, o.runs, o.pid1_runs),
+            (PathBuf::from("d"), 7, 20)
+        );
+        assert!(parse(&["--help"]).unwrap().is_none());
+        assert!(parse(&["--runs", "0", "--bin-dir", "d"])
+            .unwrap_err()
+            .contains("--runs"));
+        assert!(parse(&["--runs", "x", "--bin-dir", "d"]).is_err());
+        assert!(parse(&["--runs"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&[]).unwrap_err().contains("--bin-dir"));
+        assert!(parse(&["--bogus"]).unwrap_err().contains("unknown"));
+    }
+
+    #[test]
+    fn elf_linkage() {
+        // This test binary has a dynamic loader exactly when it was built for glibc.
+        let is_static = child::elf_is_static(Path::new("/proc/self/exe")).unwrap();
+        assert_eq!(is_static, !cfg!(target_env = "gnu"));
+        assert!(child::elf_is_static(Path::new("Cargo.toml")).is_err());
+        assert_eq!(
+            linkage("ELF 64-bit LSB pie executable, x86-64, static-pie linked, stripped"),
+            Some("static-pie linked".to_string())
+        );
+    }
+}
