@@ -411,7 +411,13 @@ fn pid1_row(table: &mut Table, runs: usize, rust_loop: &Argv, py_loop: &Argv) ->
     };
     if let Some(why) = skip {
         progress(&format!("PID 1: {why}"));
-        table.row(label.into(), why.clone(), why, target, "skipped".into());
+        table.row(
+            label.into(),
+            why,
+            "skipped".into(),
+            target,
+            "skipped".into(),
+        );
         return Ok(());
     }
 
