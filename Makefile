@@ -56,6 +56,66 @@ $(TOOLS_STAMP): .ci/requirements.txt
 	touch $@
 
 # ---------------------------------------------------------------- images
+# Docs: images/README.md. Build image: the official Rust image, or (OFFLINE=1) the stand-in that
+# `make rust-image` builds from Debian packages and the local toolchain when no registry is reachable.
+.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo
+
+RUST_IMAGE ?= rust:1.95-slim-bookworm
+RUST_STANDIN = hello-rust-standin:$(shell rustc --version | awk '{print $$2}')-bookworm
+OFFLINE ?=
+ifeq ($(OFFLINE),1)
+RUST_IMAGE := $(RUST_STANDIN)
+IMAGES_DEPS := rust-image
+endif
+PLATFORM ?=
+PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' \
+	REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+	CREATED="$$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || echo 1970-01-01T00:00:00Z)" \
+	SOURCE='$(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n1)'
+# PLATFORM=linux/arm64 tags hello-once:<tag>-arm64, so the plain tag always runs on this machine.
+PLATFORM_SUFFIX = $(if $(PLATFORM),-$(notdir $(PLATFORM)),)
+
+rust-image: ## Build the offline stand-in for the Rust build image (debootstrap + local toolchain; reused)
+	images/build-rust-image $(RUST_STANDIN)
+
+images: $(IMAGES_DEPS) ## Build hello-once and hello-loop images (PLATFORM=linux/arm64 cross-builds; OFFLINE=1)
+	$(IMAGE_ENV) images/build-images $(ONCE_IMAGE)$(PLATFORM_SUFFIX) $(LOOP_IMAGE)$(PLATFORM_SUFFIX)
+
+test-images: lint-images images test-images-run test-multiarch ## Images: hadolint, structure tests, behaviour on the engine, multi-arch via a registry
+
+lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
+	hadolint images/Dockerfile
+	shellcheck .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo
+
+test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) on the built images
+	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
+
+test-multiarch: $(IMAGES_DEPS) tools ## Build amd64+arm64, push to a throwaway loopback registry, pull, inspect and run both (arm64 under QEMU)
+	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' IMAGE_TAG='$(IMAGE_TAG)' images/test-multiarch
+
+run-once: ## docker run hello-once once (ARGS='--message hi')
+	docker run --rm $(ONCE_IMAGE) $(ARGS)
+
+run-loop: ## docker run hello-loop in the foreground; Ctrl-C stops it gracefully (ARGS='--interval 1s')
+	docker run --rm --name hello-loop $(LOOP_IMAGE) $(ARGS)
+
+push: $(IMAGES_DEPS) ## Push per-arch images and one multi-arch tag per image (REGISTRY=host:port; PLATFORMS)
+	@test -n "$(REGISTRY)" || { echo "push: REGISTRY is empty: use make push REGISTRY=host:port (e.g. 127.0.0.1:5000)" >&2; exit 2; }
+	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' images/push-images $(ONCE_IMAGE) $(LOOP_IMAGE)
+
+images-multiarch: ## With buildx: build and push linux/amd64+linux/arm64 in one go (REGISTRY=host:port)
+	@test -n "$(REGISTRY)" || { echo "images-multiarch: REGISTRY is empty: use make images-multiarch REGISTRY=host:port" >&2; exit 2; }
+	@docker buildx version >/dev/null 2>&1 || { echo "images-multiarch: needs docker buildx; without it use make push REGISTRY=$(REGISTRY) (same result)" >&2; exit 1; }
+	for target in hello-once hello-loop; do \
+	  $(IMAGE_ENV); docker buildx build -f images/Dockerfile --platform $(shell echo $(PLATFORMS) | tr ' ' ,) \
+	    --build-arg RUST_IMAGE="$$RUST_IMAGE" --build-arg VERSION="$$VERSION" --build-arg REVISION="$$REVISION" \
+	    --build-arg CREATED="$$CREATED" --build-arg SOURCE="$$SOURCE" \
+	    --target $$target -t $(IMAGE_PREFIX)$$target:$(IMAGE_TAG) --push . ; \
+	done
+
+docker-demo: ## Narrated docker-only walk-through: restart loop vs. a run that completes, graceful vs. naive stop
+	images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 # ---------------------------------------------------------------- k8s
 .PHONY: check-k8s
