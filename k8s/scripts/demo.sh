@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole story on a local cluster, from nothing:  make demo  (CLUSTER=minikube for minikube)
+# Builds both images (the images area's `make images`), creates the cluster, loads the images, then
+# plays every lesson in order: apply, what to watch, bounded waits, the evidence, clean up.
+# PAUSE=1 waits for Enter between lessons (for a live audience); otherwise it runs straight through
+# and stops at the first lesson whose outcome is not what its README says.
+set -euo pipefail
+# shellcheck source=k8s/scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=k8s/scripts/lessons.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lessons.sh"
+
+need make docker kubectl "$(cluster_tool)"
+trap kill_bg EXIT
+
+say "Building the images ($ONCE_IMAGE, $LOOP_IMAGE)"
+run "${MAKE:-make}" images
+say "Cluster: $CLUSTER, name $CLUSTER_NAME, kubectl context $KUBE_CONTEXT"
+k8s/scripts/cluster.sh up
+k8s/scripts/cluster.sh load
+check_cluster
+ensure_namespace
+
+for n in "${LESSONS[@]}"; do
+  play_lesson "$n"
+  if ((LESSON_RC)); then
+    fail "lesson $n did not turn out as its README says (see above); the cluster is still up for a look"
+  fi
+  if [[ $n != "${LESSONS[-1]}" ]]; then pause; fi
+done
+
+printf '\n'
+say "That was all ${#LESSONS[@]} lessons. Replay one with: make lesson-N (KEEP=1 to keep its objects)."
+note "Delete the cluster with: make $CLUSTER-down"

@@ -1,0 +1,368 @@
+# shellcheck shell=bash disable=SC2034 # POLL_SEEN, LESSON_RC, ... are read by common.sh and the callers
+# The eight lessons as functions, shared by lesson.sh (one lesson), demo.sh (the whole story, with
+# narration) and e2e.sh (every lesson, asserted). Sourced after common.sh, not run.
+#
+# Each lesson starts from a clean slate (a leftover finished Job would otherwise satisfy a wait at
+# once), applies its folder, waits with bounded waits, shows the evidence and asserts the outcome
+# from the API: conditions, reasons, restart counts, exit codes, log lines. Never from timing
+# alone, and never by eyeballing.
+
+LESSONS=(1 2 3 4 5 6 7 8)
+
+lesson_dir() {
+  case $1 in
+    1) echo k8s/01-deployment-crashloop ;;
+    2) echo k8s/02-job-completes ;;
+    3) echo k8s/03-loop-deployment ;;
+    4) echo k8s/04-cronjob ;;
+    5) echo k8s/05-failing-job ;;
+    6) echo k8s/06-grace-period ;;
+    7) echo k8s/07-finite-loop-job ;;
+    8) echo k8s/08-liveness-heartbeat ;;
+    *) usage_error "lesson must be one of ${LESSONS[*]} (got '$1')" ;;
+  esac
+}
+
+narrate() {
+  local line
+  for line in "$@"; do printf '    | %s\n' "$line"; done
+}
+
+begin_lesson() {
+  local n=$1 title=$2
+  printf '\n'
+  say "Lesson $n: $title"
+}
+
+# Remove whatever an earlier run left, then apply the lesson's folder.
+fresh_apply() {
+  local dir=$1
+  k delete -k "$dir" --ignore-not-found --wait=true --timeout=120s
+  k apply -k "$dir"
+}
+
+cleanup_lesson() {
+  local dir
+  dir=$(lesson_dir "$1")
+  if ((KEEP)); then
+    note "KEEP=1: leaving the objects of $dir in place; remove them with: kubectl --context $KUBE_CONTEXT delete -k $dir"
+    return 0
+  fi
+  say "cleaning up $dir"
+  k delete -k "$dir" --ignore-not-found --wait=true --timeout=120s
+}
+
+# kubectl wait with a bounded timeout; on timeout, diagnostics and a one-line failure.
+wait_for() {
+  local what=$1
+  shift
+  say "waiting until $what"
+  k wait "$@" || {
+    diagnose
+    fail "$what did not happen (kubectl wait $*)"
+  }
+}
+
+# POD: the name of the one running pod of a workload (after its rollout finished).
+running_pod() {
+  local instance=$1
+  kcap POD get pods -l "app.kubernetes.io/instance=$instance" --field-selector=status.phase=Running \
+    -o 'jsonpath={.items[0].metadata.name}' || fail "cannot list the pods of $instance"
+  ((DRY_RUN)) && POD="POD" # a placeholder: the real name is only known on a live cluster
+  [[ -n $POD ]] || {
+    diagnose
+    fail "no running pod of $instance"
+  }
+}
+
+# Wait until a background command has written its first line (a watch or a log stream is
+# connected), at most 20 s: deleting a pod before its watch is connected would lose the evidence.
+wait_connected() {
+  local file=$1 what=$2 i
+  ((DRY_RUN)) && return 0
+  for ((i = 0; i < 40; i++)); do
+    [[ -s $file ]] && return 0
+    sleep 0.5
+  done
+  fail "$what did not connect within 20s (see $file.stderr)"
+}
+
+# delete_and_watch POD: delete a pod the way a rollout or a node drain does, while watching it.
+# A deleted pod's status is gone with it, so two streams are started before the delete:
+#  - a watch of the pod, printing each event's type and the container's terminated exit code and
+#    reason; the last terminated state (in the final MODIFIED or the DELETED event) is the exit code;
+#  - `kubectl logs -f`, which ends when the container does and keeps its last lines.
+# Sets DELETE_SECONDS, EXIT_CODE, EXIT_REASON, and LOG_FILE (the pod's log).
+delete_and_watch() {
+  local pod=$1 watch_file started line event code reason
+  watch_file=$WORK_DIR/$pod.watch
+  LOG_FILE=$WORK_DIR/$pod.log
+  ((DRY_RUN)) || rm -f "$watch_file" "$LOG_FILE"
+  start_bg "$watch_file" kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" get pod "$pod" \
+    --watch --output-watch-events \
+    -o 'jsonpath={.type}{"|"}{.object.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.object.status.containerStatuses[0].state.terminated.reason}{"\n"}'
+  local watch_pid=$BG_PID
+  start_bg "$LOG_FILE" kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" logs -f "$pod"
+  local logs_pid=$BG_PID
+  wait_connected "$watch_file" "the watch of $pod"
+  wait_connected "$LOG_FILE" "the log stream of $pod"
+  started=$SECONDS
+  k delete pod "$pod" --wait=true --timeout=120s || {
+    diagnose
+    fail "pod $pod was not deleted within 120s"
+  }
+  DELETE_SECONDS=$((SECONDS - started))
+  stop_bg "$logs_pid" 10 # ends by itself when the container is gone
+  stop_bg "$watch_pid" 3 # never ends by itself: stop it once the DELETED event had time to arrive
+  EXIT_CODE='' EXIT_REASON=''
+  if ((!DRY_RUN)); then
+    while IFS='|' read -r event code reason; do
+      [[ -n $code ]] && EXIT_CODE=$code EXIT_REASON=$reason
+      line=$event
+    done <"$watch_file"
+    note "pod $pod: deleted in ${DELETE_SECONDS}s; last event ${line:-none}; exit code ${EXIT_CODE:-unknown} (${EXIT_REASON:-no reason})"
+    note "its last log lines:"
+    tail -n 5 "$LOG_FILE" | sed 's/^/      /'
+  fi
+}
+
+log_has() { grep -qF -- "$2" "$1"; }
+log_tail() { ((DRY_RUN)) || tail -n 3 "$LOG_FILE" 2>/dev/null | tr '\n' ' '; }
+log_lacks() { ! grep -qF -- "$2" "$1"; }
+
+# ------------------------------------------------------------------------------------------ 1
+LESSON_TITLE_1="a program that exits 0, run as a Deployment, ends in CrashLoopBackOff"
+lesson_1() {
+  local dir app=once-as-deployment
+  dir=$(lesson_dir 1)
+  begin_lesson 1 "$LESSON_TITLE_1"
+  narrate "hello-once prints one line and exits 0. A Deployment only allows restartPolicy Always," \
+    "so the kubelet restarts the container after every exit, success included, and waits longer" \
+    "each time (10 s, 20 s, 40 s ... up to 5 min). Watch STATUS alternate between Completed and" \
+    "CrashLoopBackOff while RESTARTS climbs: kubectl -n $NAMESPACE get pods -w"
+  fresh_apply "$dir"
+  poll 150 "its pod is in CrashLoopBackOff after at least 2 restarts" crashloop_seen "$app"
+  ((DRY_RUN)) && L1_POD=POD
+  k get pods -l "app.kubernetes.io/instance=$app"
+  expect "the last run exited with code 0" "$L1_EXIT" int_eq "$L1_EXIT" 0
+  expect "the last run ended with reason Completed" "$L1_REASON" str_eq "$L1_REASON" Completed
+  local logs
+  kcap logs logs "$L1_POD" --previous
+  expect "the previous run printed 'Hello, World!'" "$logs" grep -qxF 'Hello, World!' <<<"$logs"
+  narrate "Nothing failed: the program did its job and exited 0. The workload type was wrong;" \
+    "lesson 2 runs the same program as a Job."
+}
+
+crashloop_seen() {
+  local line
+  kcap line get pods -l "app.kubernetes.io/instance=$1" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"\n"}{end}' ||
+    return 1
+  IFS='|' read -r L1_POD L1_RESTARTS L1_WAITING L1_EXIT L1_REASON <<<"$line"
+  POLL_SEEN="pod ${L1_POD:-none}, restarts ${L1_RESTARTS:-?}, waiting reason ${L1_WAITING:-none}, last exit code ${L1_EXIT:-none}"
+  [[ $L1_WAITING == CrashLoopBackOff ]] && int_ge "$L1_RESTARTS" 2
+}
+
+# ------------------------------------------------------------------------------------------ 2
+LESSON_TITLE_2="the same program as a Job completes"
+lesson_2() {
+  local dir app=once-as-job logs succeeded
+  dir=$(lesson_dir 2)
+  begin_lesson 2 "$LESSON_TITLE_2"
+  narrate "A Job runs its pod to completion: restartPolicy Never, and an exit code 0 is success." \
+    "STATUS goes to Completed and stays there; ttlSecondsAfterFinished removes the Job later."
+  fresh_apply "$dir"
+  wait_for "Job $app is Complete" --for=condition=Complete "job/$app" --timeout=120s
+  k get job,pods -l "app.kubernetes.io/instance=$app"
+  kcap succeeded get job "$app" -o 'jsonpath={.status.succeeded}'
+  expect "one pod succeeded" "$succeeded" int_eq "$succeeded" 1
+  kcap logs logs "job/$app"
+  expect "its log has the line 'Hello, World!'" "$logs" grep -qxF 'Hello, World!' <<<"$logs"
+}
+
+# ------------------------------------------------------------------------------------------ 3
+LESSON_TITLE_3="a program that runs until told to stop, as a Deployment, stops gracefully"
+lesson_3() {
+  local dir app=loop-deployment grace
+  dir=$(lesson_dir 3)
+  begin_lesson 3 "$LESSON_TITLE_3"
+  narrate "hello-loop prints a line every 2 s, each flushed, so kubectl logs shows it at once." \
+    "When the pod is deleted (a rollout, a drain, a scale-down) the kubelet sends SIGTERM to PID 1;" \
+    "hello-loop handles it, logs the graceful line and exits 0 well before the grace period ends."
+  fresh_apply "$dir"
+  k rollout status "deployment/$app" --timeout=120s
+  running_pod "$app"
+  k logs "$POD" --tail=5
+  kcap grace get pod "$POD" -o 'jsonpath={.spec.terminationGracePeriodSeconds}'
+  delete_and_watch "$POD"
+  expect "the old pod logged 'shutting down gracefully'" "$(log_tail)" log_has "$LOG_FILE" 'shutting down gracefully'
+  expect "it exited with code 0" "$EXIT_CODE" int_eq "$EXIT_CODE" 0
+  expect "it was gone in under half of its grace period" "deleted in ${DELETE_SECONDS}s, grace ${grace}s" \
+    int_lt "$((2 * DELETE_SECONDS))" "$grace"
+  k rollout status "deployment/$app" --timeout=120s
+  narrate "The Deployment replaced the pod at once: this is what a long-running program is for."
+}
+
+# ------------------------------------------------------------------------------------------ 4
+LESSON_TITLE_4="a CronJob runs the program every minute"
+lesson_4() {
+  local dir app=once-cronjob message pod logs
+  dir=$(lesson_dir 4)
+  begin_lesson 4 "$LESSON_TITLE_4"
+  narrate "A CronJob creates a Job on a schedule (here every minute), and each Job runs to completion." \
+    "The first run starts at the next full minute, so this can take up to about a minute."
+  fresh_apply "$dir"
+  poll 150 "CronJob $app has a successful run" cron_succeeded "$app"
+  k get cronjob,jobs,pods -l "app.kubernetes.io/instance=$app"
+  kcap message get cronjob "$app" \
+    -o 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].env[?(@.name=="HELLO_MESSAGE")].value}'
+  kcap pod get pods -l "app.kubernetes.io/instance=$app" --field-selector=status.phase=Succeeded \
+    -o 'jsonpath={.items[0].metadata.name}'
+  ((DRY_RUN)) && pod=POD
+  kcap logs logs "$pod"
+  expect "a completed run printed the CronJob's HELLO_MESSAGE" "message '$message', log: $logs" \
+    grep -qxF -- "$message" <<<"$logs"
+}
+
+cron_succeeded() {
+  local last
+  kcap last get cronjob "$1" -o 'jsonpath={.status.lastSuccessfulTime}' || return 1
+  POLL_SEEN="lastSuccessfulTime=${last:-unset}"
+  [[ -n $last ]]
+}
+
+# ------------------------------------------------------------------------------------------ 5
+LESSON_TITLE_5="failing Jobs: retries with backoff, and a podFailurePolicy that stops at once"
+lesson_5() {
+  local dir reason failed limit
+  dir=$(lesson_dir 5)
+  begin_lesson 5 "$LESSON_TITLE_5"
+  narrate "Both Jobs run hello-once with a non-zero exit code. failing-job retries with a growing" \
+    "delay until backoffLimit; failing-job-policy has a podFailurePolicy that fails the Job at once" \
+    "on exit code 42, since no retry can fix that."
+  fresh_apply "$dir"
+  wait_for "Job failing-job-policy has Failed" --for=condition=Failed job/failing-job-policy --timeout=90s
+  kcap reason get job failing-job-policy -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}'
+  expect "failing-job-policy failed with reason PodFailurePolicy" "$reason" str_eq "$reason" PodFailurePolicy
+  kcap failed get job failing-job-policy -o 'jsonpath={.status.failed}'
+  expect "after a single failed pod, without retries" "failed pods: $failed" int_eq "$failed" 1
+  wait_for "Job failing-job has Failed" --for=condition=Failed job/failing-job --timeout=240s
+  kcap reason get job failing-job -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}'
+  expect "failing-job failed with reason BackoffLimitExceeded" "$reason" str_eq "$reason" BackoffLimitExceeded
+  kcap limit get job failing-job -o 'jsonpath={.spec.backoffLimit}'
+  kcap failed get job failing-job -o 'jsonpath={.status.failed}'
+  expect "after backoffLimit + 1 failed pods" "backoffLimit $limit, failed pods $failed" \
+    int_eq "$failed" "$((${limit:-0} + 1))"
+  k get jobs,pods -l app.kubernetes.io/part-of=hello-k8s
+}
+
+# ------------------------------------------------------------------------------------------ 6
+LESSON_TITLE_6="grace period: a drain longer than the grace period, and a program that ignores SIGTERM"
+lesson_6() {
+  local dir grace
+  dir=$(lesson_dir 6)
+  begin_lesson 6 "$LESSON_TITLE_6"
+  narrate "grace-drain-too-long handles SIGTERM but wants to drain for longer than its" \
+    "terminationGracePeriodSeconds; grace-ignore-sigterm installs no handler, so as PID 1 it never" \
+    "even sees SIGTERM. In both cases the kubelet sends SIGKILL when the grace period runs out:" \
+    "exit code 137 = 128 + 9. Compare with lesson 3, which exited 0 in about a second."
+  fresh_apply "$dir"
+  k rollout status deployment/grace-drain-too-long --timeout=120s
+  k rollout status deployment/grace-ignore-sigterm --timeout=120s
+
+  running_pod grace-drain-too-long
+  kcap grace get pod "$POD" -o 'jsonpath={.spec.terminationGracePeriodSeconds}'
+  delete_and_watch "$POD"
+  expect "grace-drain-too-long began its drain ('draining before exit')" "$(log_tail)" \
+    log_has "$LOG_FILE" 'draining before exit'
+  expect "and was killed: exit code 137" "$EXIT_CODE" int_eq "$EXIT_CODE" 137
+  expect "when its grace period ran out" "deleted in ${DELETE_SECONDS}s, grace ${grace}s" \
+    int_ge "$DELETE_SECONDS" "$((${grace:-0} - 1))"
+
+  running_pod grace-ignore-sigterm
+  kcap grace get pod "$POD" -o 'jsonpath={.spec.terminationGracePeriodSeconds}'
+  delete_and_watch "$POD"
+  expect "grace-ignore-sigterm never logged a graceful shutdown" "$(log_tail)" \
+    log_lacks "$LOG_FILE" 'shutting down gracefully'
+  expect "it was killed: exit code 137" "$EXIT_CODE" int_eq "$EXIT_CODE" 137
+  expect "its deletion took the full grace period" "deleted in ${DELETE_SECONDS}s, grace ${grace}s" \
+    int_ge "$DELETE_SECONDS" "$((${grace:-0} - 1))"
+}
+
+# ------------------------------------------------------------------------------------------ 7
+LESSON_TITLE_7="a finite loop is a Job: HELLO_COUNT lines, then Completed"
+lesson_7() {
+  local dir app=finite-loop count logs lines
+  dir=$(lesson_dir 7)
+  begin_lesson 7 "$LESSON_TITLE_7"
+  narrate "hello-loop with HELLO_COUNT prints that many lines and exits 0. A loop is not what makes" \
+    "a Deployment right, running forever is; a finite loop belongs in a Job."
+  fresh_apply "$dir"
+  wait_for "Job $app is Complete" --for=condition=Complete "job/$app" --timeout=120s
+  kcap count get job "$app" \
+    -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="HELLO_COUNT")].value}'
+  kcap logs logs "job/$app"
+  lines=$(grep -cxF 'Hello, World!' <<<"$logs" || true)
+  expect "its log has HELLO_COUNT message lines" "HELLO_COUNT $count, message lines $lines" \
+    int_eq "$lines" "$count"
+  k get job,pods -l "app.kubernetes.io/instance=$app"
+}
+
+# ------------------------------------------------------------------------------------------ 8
+LESSON_TITLE_8="a liveness probe restarts a program that stopped making progress"
+lesson_8() {
+  local dir app=liveness-heartbeat events
+  dir=$(lesson_dir 8)
+  begin_lesson 8 "$LESSON_TITLE_8"
+  narrate "hello-loop rewrites a heartbeat file after every line, and 'hello-loop check' (the exec" \
+    "probe) fails once the heartbeat is stale. HELLO_STALL_AFTER makes it stop working after 30 s" \
+    "while its process keeps running: only the liveness probe notices, and the kubelet restarts it."
+  fresh_apply "$dir"
+  k rollout status "deployment/$app" --timeout=120s
+  running_pod "$app"
+  poll 180 "the kubelet restarted $POD's container after failed liveness probes" restarted "$POD"
+  kcap events get events --field-selector "involvedObject.name=$POD,reason=Unhealthy" \
+    -o 'jsonpath={range .items[*]}{.message}{"\n"}{end}'
+  expect "an Unhealthy event says 'Liveness probe failed'" "$events" grep -qF 'Liveness probe failed' <<<"$events"
+  k get pods -l "app.kubernetes.io/instance=$app"
+}
+
+restarted() {
+  local n
+  kcap n get pod "$1" -o 'jsonpath={.status.containerStatuses[0].restartCount}' || return 1
+  POLL_SEEN="restartCount=${n:-?}"
+  int_ge "$n" 1
+}
+
+# play_lesson N: run one lesson in a subshell (a failed check ends that lesson only, and its
+# background watches are stopped), then clean up its objects whatever happened. Sets LESSON_RC.
+# Never call it as a condition (`if play_lesson`, `play_lesson ||`): bash then ignores `set -e`
+# inside the lesson, and a failing command would no longer end it.
+play_lesson() {
+  local n=$1
+  lesson_dir "$n" >/dev/null
+  set +e
+  (
+    set -e
+    trap kill_bg EXIT
+    "lesson_$n"
+  )
+  LESSON_RC=$?
+  set -e
+  cleanup_lesson "$n" || warn "cleanup of lesson $n failed"
+}
+
+# The lessons need podFailurePolicy (GA in 1.31) and a working API: check both before starting.
+check_cluster() {
+  need_context
+  local version minor
+  capture version kubectl --context "$KUBE_CONTEXT" get --raw /version ||
+    fail "the cluster behind context $KUBE_CONTEXT does not answer; is it running? (make $CLUSTER-up)"
+  ((DRY_RUN)) && return 0
+  minor=$(sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' <<<"$version" | head -n1)
+  int_ge "${minor:-0}" 31 || fail "Kubernetes 1.$minor is too old for these lessons (podFailurePolicy needs 1.31+)"
+}
+
+ensure_namespace() {
+  k apply -k k8s/namespace
+}
