@@ -53,16 +53,13 @@ impl Program for Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::start();
-    let lines = match MessageLines::new(&args.message) {
-        Ok(lines) => lines,
-        Err(err) => return output_failed(&err),
-    };
-    run(print_until_stopped(args, lines))
+    run(print_until_stopped(args))
 }
 
 /// The whole life of the program: print until a signal (or the count), drain if asked, exit.
-async fn print_until_stopped(args: Args, mut lines: MessageLines) -> std::io::Result<ExitCode> {
+async fn print_until_stopped(args: Args) -> std::io::Result<ExitCode> {
     let started = Instant::now();
+    let mut lines = MessageLines::new(&args.message);
     let mut signals = StopSignals::install(args.signals)?;
     tracing::info!(
         text = ?args.message,

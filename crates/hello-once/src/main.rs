@@ -42,10 +42,7 @@ impl Program for Args {
 
 fn main() -> ExitCode {
     let args: Args = cli::start();
-    let mut lines = match MessageLines::new(&args.message) {
-        Ok(lines) => lines,
-        Err(err) => return output_failed(&err),
-    };
+    let mut lines = MessageLines::new(&args.message);
     tracing::info!(
         text = ?args.message,
         exit_code = args.exit_code,
