@@ -88,8 +88,9 @@ lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
 	hadolint images/Dockerfile
 	shellcheck .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo
 
-test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) on the built images
+test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
+	STOP_TIMEOUT=2 images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 test-multiarch: $(IMAGES_DEPS) tools ## Build amd64+arm64, push to a throwaway loopback registry, pull, inspect and run both (arm64 under QEMU)
 	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' IMAGE_TAG='$(IMAGE_TAG)' images/test-multiarch
