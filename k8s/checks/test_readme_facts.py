@@ -1,0 +1,468 @@
+"""The lesson READMEs against the sourced facts sheet and against their own manifests.
+
+A wrong number in a lesson is a bug, so `make check-k8s` reads every README under k8s/ and checks:
+- restart back-off statements (first restart at once, 10 s doubling, cap, reset) and the Job
+  back-off against the facts sheet, which is parsed, not copied: change a fact there and a README
+  that disagrees fails;
+- exit codes 130/137/143 against the signal named next to them, and every "128 + N" sum;
+- defaults stated as defaults (grace period, backoffLimit, history limits, rolling update,
+  completions, concurrencyPolicy) and the reason a given exit code produces;
+- GA versions of the Job features the lessons mention;
+- values a README quotes from its own manifests (`HELLO_X=...`, `field: value`), the resource
+  names its commands use, and `-n hello-demo` on every kubectl command that needs it;
+- sample output marked as illustrative, and the four sections every lesson README has.
+The last class feeds wrong statements to each rule and expects it to object.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lessons import FACTS, K8S, NAMESPACE, lesson_dirs, render, walk  # noqa: E402
+
+
+# ------------------------------------------------------------------------------------- facts
+class Facts:
+    """Numbers parsed from shared/reference/facts.md (a parse failure fails the tests)."""
+
+    def __init__(self, text: str):
+        flat = " ".join(text.split())
+
+        def grab(pattern: str) -> re.Match:
+            match = re.search(pattern, flat)
+            if not match:
+                raise AssertionError(f"facts.md no longer says /{pattern}/; update the parser")
+            return match
+
+        m = grab(r"Restart delay after a container exits: (\d+) s, doubling .*? up to (\d+) s; "
+                 r"reset after the container has run (\d+) minutes")
+        self.crash_initial, self.crash_max, self.crash_reset_min = map(int, m.groups())
+        grab(r"The very first restart happens at once")
+        m = grab(r"`ReduceDefaultCrashLoopBackOffDecay`, alpha since (1\.\d+), off by default: "
+                 r"(\d+) s initial, max (\d+) s")
+        self.decay_alpha, self.decay_initial, self.decay_max = m.group(1), int(m.group(2)), int(m.group(3))
+        m = grab(r"`crashLoopBackOff\.maxContainerRestartPeriod`, (\d+)–(\d+) s\), beta and on by default since (1\.\d+)")
+        self.max_period_range = (int(m.group(1)), int(m.group(2)))
+        self.max_period_since = m.group(3)
+        self.backoff_limit_default = int(grab(r"`backoffLimit` defaults to (\d+)").group(1))
+        m = grab(r"Failed-pod backoff for Jobs: (\d+) s, doubling; the docs say capped at (\d+) minutes, "
+                 r"current controller source caps it at (\d+) minutes")
+        self.job_initial, self.job_cap_docs_min, self.job_cap_source_min = map(int, m.groups())
+        self.ga = {"podFailurePolicy": grab(r"`podFailurePolicy` GA in (1\.\d+)").group(1)}
+        m = grab(r"`backoffLimitPerIndex` and `successPolicy` GA in (1\.\d+)")
+        self.ga.update(backoffLimitPerIndex=m.group(1), successPolicy=m.group(1))
+        self.ga["preStop sleep"] = grab(r"preStop `sleep` action: GA in (1\.\d+)").group(1)
+        m = grab(r"`completions` and `parallelism` default to (\d+)")
+        self.defaults = {"completions": int(m.group(1)), "parallelism": int(m.group(1))}
+        m = grab(r"`successfulJobsHistoryLimit` (\d+), `failedJobsHistoryLimit` (\d+)")
+        self.defaults.update(successfulJobsHistoryLimit=int(m.group(1)), failedJobsHistoryLimit=int(m.group(2)))
+        self.concurrency_default = grab(r"`concurrencyPolicy` (\w+) \(default\)").group(1)
+        self.defaults["backoffLimit"] = self.backoff_limit_default
+        self.defaults["terminationGracePeriodSeconds"] = int(
+            grab(r"`terminationGracePeriodSeconds` \(default (\d+)\)").group(1))
+        m = grab(r"maxSurge (\d+) %, maxUnavailable (\d+) %")
+        self.rolling_default_pct = {"maxSurge": int(m.group(1)), "maxUnavailable": int(m.group(2))}
+        self.exit_signal = {}  # 137 -> ("SIGKILL", 9)
+        for code, number, name in re.findall(r"(\d+) = 128 \+ (\d+) \((SIG[A-Z]+)\)", flat):
+            if int(code) != 128 + int(number):
+                raise AssertionError(f"facts.md arithmetic: {code} = 128 + {number}")
+            self.exit_signal[int(code)] = (name, int(number))
+        if {c for c in self.exit_signal} != {130, 137, 143}:
+            raise AssertionError(f"facts.md exit codes parsed as {self.exit_signal}")
+        grab(r"Terminated reasons: `Completed` \(exit 0\), `Error` \(non-zero\), `OOMKilled`")
+
+    @property
+    def crash_sequence(self) -> set[int]:
+        values, delay = set(), self.crash_initial
+        while delay < self.crash_max:
+            values.add(delay)
+            delay *= 2
+        return values | {self.crash_max}
+
+    @property
+    def signal_number(self) -> dict[str, int]:
+        return {name: number for name, number in self.exit_signal.values()}
+
+
+FACTS_SHEET = Facts(FACTS.read_text()) if FACTS.is_file() else None
+
+# ----------------------------------------------------------------------------- text helpers
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+DURATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(s|seconds?|min|minutes?)\b")
+RANGE = re.compile(r"(\d+)\s*[–-]\s*(\d+)\s*s\b")
+
+
+def prose(text: str) -> str:
+    """The README without fenced blocks (sample output and commands are checked separately)."""
+    return FENCE.sub("", text)
+
+
+def units(text: str) -> list[str]:
+    """Paragraphs, list items and table rows, whitespace-flattened: the unit a statement lives in."""
+    pieces = re.split(r"\n\s*\n|\n(?=\s*[-*] )|\n(?=\|)|\n(?=#)", prose(text))
+    return [" ".join(p.split()) for p in pieces if p.strip()]
+
+
+def sentences(unit: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", unit) if s]
+
+
+def seconds(value: str, unit: str) -> float:
+    return float(value) * (60 if unit.startswith("min") else 1)
+
+
+def durations(text: str) -> list[float]:
+    found = [seconds(v, u) for v, u in DURATION.findall(text)]
+    for low, high in RANGE.findall(text):
+        found += [float(low), float(high)]
+    return found
+
+
+def section(text: str, title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    return match.group(1) if match else ""
+
+
+def without_section(text: str, title: str) -> str:
+    return re.sub(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", "", text, flags=re.M | re.S)
+
+
+# ------------------------------------------------------------------------------------ rules
+def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
+    problems = []
+    allowed = f.crash_sequence | {f.crash_reset_min * 60}
+    for unit in units(text):
+        job = re.search(r"Job controller|replacement pod", unit)
+        kubelet = ("CrashLoopBackOff" in unit or "restart" in unit.lower()) and re.search(
+            r"wait|delay|back-?off|doubling", unit, re.I)
+        if job:
+            for d in durations(unit):
+                ok = d in {f.job_initial * 2**k for k in range(8)} or d in {
+                    f.job_cap_docs_min * 60, f.job_cap_source_min * 60}
+                if not ok:
+                    problems.append(f"Job back-off duration {d:g} s not in facts: {unit[:90]}")
+            if re.search(rf"\b{f.job_cap_docs_min} minutes", unit) and "docs" not in unit:
+                problems.append(f"Job back-off cap of {f.job_cap_docs_min} minutes must be attributed to the docs")
+            if re.search(rf"\b{f.job_cap_source_min} minutes", unit) and "source" not in unit:
+                problems.append(f"Job back-off cap of {f.job_cap_source_min} minutes must be attributed to the source")
+            first = re.search(r"(\d+)\s*s after the first failure", unit)
+            if first and int(first.group(1)) != f.job_initial:
+                problems.append(f"Job back-off starts at {f.job_initial} s, README says {first.group(1)} s")
+            continue
+        if not kubelet:
+            continue
+        extra = set()
+        if "ReduceDefaultCrashLoopBackOffDecay" in unit:
+            extra |= {f.decay_initial, f.decay_max}
+            alpha = re.search(r"alpha since (1\.\d+)", unit)
+            if not alpha or alpha.group(1) != f.decay_alpha:
+                problems.append(f"ReduceDefaultCrashLoopBackOffDecay is alpha since {f.decay_alpha}")
+        if "maxContainerRestartPeriod" in unit:
+            extra |= set(f.max_period_range)
+            if f"since {f.max_period_since}" not in unit:
+                problems.append(f"maxContainerRestartPeriod: say 'since {f.max_period_since}'")
+            for low, high in RANGE.findall(unit):
+                if (int(low), int(high)) != f.max_period_range:
+                    problems.append(f"maxContainerRestartPeriod range is {f.max_period_range}")
+        for d in durations(unit):
+            if d not in allowed | extra:
+                problems.append(f"restart back-off duration {d:g} s not in facts: {unit[:90]}")
+        if not extra:
+            for value, unit_ in re.findall(r"(?:up to|cap(?:ped)? (?:of|at)|doubling to)\s+(?:a cap of\s+)?"
+                                           r"(\d+)\s*(s|min|minutes)\b", unit):
+                if seconds(value, unit_) != f.crash_max:
+                    problems.append(f"restart back-off cap is {f.crash_max} s, README says {value} {unit_}")
+        for value, unit_ in re.findall(r"reset[^.]*?(\d+)\s*(s|seconds|min|minutes)\b", unit):
+            if seconds(value, unit_) != f.crash_reset_min * 60:
+                problems.append(f"back-off resets after {f.crash_reset_min} minutes, README says {value} {unit_}")
+        first = re.search(r"first restart[^.]*", unit, re.I)
+        if first and (DURATION.search(first.group(0)) or not re.search(r"at once|immediately", first.group(0))):
+            problems.append(f"the first restart happens at once: {first.group(0)}")
+    return problems
+
+
+def check_exit_codes(text: str, f: Facts) -> list[str]:
+    problems = []
+    numbers = f.signal_number
+    for unit in units(text):
+        for code, n in re.findall(r"\b(\d{3})\s*=\s*128\s*\+\s*(\d+)", unit) + [
+                (b, a) for a, b in re.findall(r"128\s*\+\s*(\d+)\s*=\s*(\d{3})\b", unit)]:
+            if int(code) != 128 + int(n):
+                problems.append(f"arithmetic: {code} != 128 + {n}")
+            elif int(code) in f.exit_signal and f.exit_signal[int(code)][1] != int(n):
+                problems.append(f"{code} is 128 + {f.exit_signal[int(code)][1]}")
+        for name, n in re.findall(r"\b(SIG[A-Z]+) is (?:signal )?(\d+)", unit):
+            if name in numbers and numbers[name] != int(n):
+                problems.append(f"{name} is signal {numbers[name]}, README says {n}")
+        for sentence in sentences(unit):
+            # A code next to signal names must have its own signal among them: first look in its
+            # clause (split at ";"), then in the whole sentence.
+            for clause in re.split(r";", sentence):
+                for m in re.finditer(r"(?<![\w.+])(1[34][037])(?!\w|\.\d)", clause):
+                    code = int(m.group(1))
+                    if code not in f.exit_signal:
+                        continue
+                    named = set(re.findall(r"\bSIG[A-Z]+\b", clause)) or set(re.findall(r"\bSIG[A-Z]+\b", sentence))
+                    if named and f.exit_signal[code][0] not in named:
+                        problems.append(f"exit code {code} is {f.exit_signal[code][0]}, "
+                                        f"the text names {sorted(named)}: {sentence[:100]}")
+    return problems
+
+
+def check_reasons(text: str, f: Facts) -> list[str]:
+    problems = []
+    expected = {"Completed": lambda c: c == "0", "Error": lambda c: c != "0",
+                "OOMKilled": lambda c: c == str(next(k for k, v in f.exit_signal.items() if v[0] == "SIGKILL"))}
+    flat = " ".join(prose(text).split())
+    pairs = re.findall(r"`(Completed|Error|OOMKilled)`(?:\s*\(|,\s*|\s+(?:for|with)\s+)"
+                       r"(?:exit(?: code)?\s+)?(\d+|non-zero|any other exit code)", flat)
+    pairs += [(r, c) for c, r in re.findall(r"exit code (\d+), reason `(Completed|Error|OOMKilled)`", flat)]
+    pairs += re.findall(r"reason `(Completed|Error|OOMKilled)`, exit code (\d+)", flat)
+    for reason, code in pairs:
+        code = "1" if not code.isdigit() else code  # "non-zero", "any other exit code"
+        if not expected[reason](code):
+            problems.append(f"reason `{reason}` does not go with exit code {code}")
+    return problems
+
+
+def check_defaults(text: str, f: Facts) -> list[str]:
+    problems = []
+    for unit in units(text):
+        for sentence in sentences(unit):
+            if "default" not in sentence:
+                continue
+            keys = [k for k in f.defaults if k in sentence]
+            if re.search(r"grace period", sentence, re.I):
+                keys.append("terminationGracePeriodSeconds")
+            for key, value in re.findall(r"`(\w+): (\d+)`", sentence):
+                if key in f.defaults and int(value) != f.defaults[key] and "default" in sentence:
+                    problems.append(f"{key} defaults to {f.defaults[key]}, README says {value}")
+            values = {f.defaults[k] for k in keys}
+            for clause in re.split(r"[;:()]|, (?=\w+ )", sentence):
+                if "default" not in clause or len(values) != 1:
+                    continue
+                for n in re.findall(r"(?<![\w.+-])(\d+)(?:\s*s\b|\b)(?!\s*%)", clause):
+                    if int(n) not in values:
+                        problems.append(f"{'/'.join(sorted(set(keys)))} default is {values}, README says {n}: "
+                                        f"{clause.strip()[:90]}")
+            if re.search(r"maxSurge|maxUnavailable|rolling", sentence):
+                for pct in re.findall(r"(\d+)\s*%", sentence):
+                    if int(pct) not in set(f.rolling_default_pct.values()):
+                        problems.append(f"rolling update defaults are {f.rolling_default_pct}, README says {pct} %")
+            if "concurrencyPolicy" in unit or "Forbid" in unit:
+                for policy in re.findall(r"[Tt]he default,?\s*`(\w+)`", sentence):
+                    if policy != f.concurrency_default:
+                        problems.append(f"concurrencyPolicy default is {f.concurrency_default}, README says {policy}")
+    return problems
+
+
+def check_ga_versions(text: str, f: Facts) -> list[str]:
+    problems = []
+    for unit in units(text):
+        for sentence in sentences(unit):
+            if not re.search(r"\bGA\b|stable", sentence):
+                continue
+            for feature, version in f.ga.items():
+                if feature in sentence:
+                    for stated in re.findall(r"(?:GA|stable)\s+(?:since|in)\s+(?:Kubernetes\s+)?v?(1\.\d+)", sentence):
+                        if stated != version:
+                            problems.append(f"{feature} is GA in {version}, README says {stated}")
+    return problems
+
+
+def check_against_manifests(text: str, folder: Path) -> list[str]:
+    """Values and names a lesson README quotes must be the ones in its folder's manifests."""
+    problems = []
+    objs = render(folder)
+    pairs = [(k, v) for obj in objs for k, v in walk(obj)]
+    keys = {k for k, _ in pairs}
+    env = {(e["name"], str(e["value"])) for k, v in pairs if k == "env" for e in v}
+    names = {o["metadata"]["name"] for o in objs}
+    body = without_section(text, "Try next")
+    for name, value in re.findall(r"`(HELLO_[A-Z_]+)=([^`\s]+)`", body):
+        if (name, value) not in env:
+            problems.append(f"{folder.name}/README.md quotes {name}={value}; the manifests do not set it")
+    for key, value in re.findall(r"`(\w+): ([\w./\"-]+)`", body):
+        value = value.strip('"')
+        if key in keys and not any(k == key and str(v) == value for k, v in pairs):
+            problems.append(f"{folder.name}/README.md quotes {key}: {value}; the manifests differ")
+    for block_lang, block in FENCE.findall(text):
+        if block_lang != "sh":
+            continue
+        for ref in re.findall(r"\b(?:deploy|deployment|job|cronjob)/([a-z0-9-]+)\b", block):
+            if ref not in names:
+                problems.append(f"{folder.name}/README.md runs a command on {ref}, which this lesson does not create")
+        for ref in re.findall(r"app\.kubernetes\.io/instance=([a-z0-9-]+)", block):
+            if ref not in names:
+                problems.append(f"{folder.name}/README.md selects instance={ref}, not a resource of this lesson")
+        for group in re.findall(r"app\.kubernetes\.io/instance in \(([^)]*)\)", block):
+            for ref in group.split(","):
+                if ref.strip() not in names:
+                    problems.append(f"{folder.name}/README.md selects instance {ref}, not a resource of this lesson")
+    return problems
+
+
+def check_kubectl_namespace(text: str) -> list[str]:
+    problems = []
+    for lang, block in FENCE.findall(text):
+        if lang != "sh":
+            continue
+        for line in block.replace("\\\n", " ").splitlines():
+            for cmd in re.findall(r"\bkubectl\s+[^|&;)]*", line):
+                if re.match(r"kubectl\s+(apply|delete)\s+-k\b", cmd) or re.match(r"kubectl\s+delete\s+namespace\b", cmd):
+                    continue
+                if f"-n {NAMESPACE}" not in cmd and f"--namespace {NAMESPACE}" not in cmd:
+                    problems.append(f"kubectl without -n {NAMESPACE}: {cmd.strip()}")
+    return problems
+
+
+def check_illustrative(text: str) -> list[str]:
+    problems = []
+    for match in FENCE.finditer(text):
+        if match.group(1) in ("sh", "yaml"):
+            continue
+        before = [line for line in text[: match.start()].splitlines() if line.strip()][-3:]
+        if not re.search(r"illustrative", " ".join(before), re.I):
+            problems.append(f"sample output not marked illustrative: {match.group(2)[:60]!r}")
+    return problems
+
+
+LESSON_SECTIONS = ["## Run", "## What you will see", "## Why", "## Try next"]
+
+
+def readmes() -> list[Path]:
+    return [K8S / "README.md"] + [d / "README.md" for d in lesson_dirs()]
+
+
+FACT_RULES = [check_crash_loop_backoff, check_exit_codes, check_reasons, check_defaults, check_ga_versions]
+
+
+# ------------------------------------------------------------------------------------ tests
+@unittest.skipIf(FACTS_SHEET is None, f"{FACTS} not found")
+class ReadmeFactsTest(unittest.TestCase):
+    def test_readmes_agree_with_the_facts_sheet(self):
+        for path in readmes():
+            text = path.read_text()
+            for rule in FACT_RULES:
+                with self.subTest(readme=str(path.relative_to(K8S)), rule=rule.__name__):
+                    self.assertEqual(rule(text, FACTS_SHEET), [])
+
+    def test_the_key_facts_are_actually_stated(self):
+        # The rules above only judge what is written; these make sure the lessons say it.
+        one = (K8S / "01-deployment-crashloop" / "README.md").read_text()
+        self.assertIn(f"{FACTS_SHEET.crash_initial} s", one)
+        self.assertIn(f"{FACTS_SHEET.crash_max} s", one)
+        self.assertRegex(one, r"first restart happens at once")
+        five = (K8S / "05-failing-job" / "README.md").read_text()
+        self.assertRegex(five, rf"defaults to {FACTS_SHEET.backoff_limit_default}\b")
+        self.assertIn("BackoffLimitExceeded", five)
+        self.assertIn("PodFailurePolicy", five)
+        six = (K8S / "06-grace-period" / "README.md").read_text()
+        self.assertIn("137 = 128 + 9", six)
+        self.assertRegex(six, rf"\({FACTS_SHEET.defaults['terminationGracePeriodSeconds']} by default\)")
+
+
+class ReadmeShapeTest(unittest.TestCase):
+    def test_lesson_readmes_match_their_manifests(self):
+        for folder in lesson_dirs():
+            with self.subTest(lesson=folder.name):
+                self.assertEqual(check_against_manifests((folder / "README.md").read_text(), folder), [])
+
+    def test_kubectl_commands_name_the_namespace(self):
+        for path in readmes():
+            with self.subTest(readme=str(path.relative_to(K8S))):
+                self.assertEqual(check_kubectl_namespace(path.read_text()), [])
+
+    def test_sample_output_is_marked_illustrative(self):
+        for path in readmes():
+            with self.subTest(readme=str(path.relative_to(K8S))):
+                self.assertEqual(check_illustrative(path.read_text()), [])
+
+    def test_lesson_readmes_have_the_four_sections(self):
+        for folder in lesson_dirs():
+            text = (folder / "README.md").read_text()
+            with self.subTest(lesson=folder.name):
+                self.assertEqual([s for s in LESSON_SECTIONS if not re.search(rf"^{s}$", text, re.M)], [])
+
+    def test_top_readme_links_every_lesson(self):
+        text = (K8S / "README.md").read_text()
+        for folder in lesson_dirs():
+            self.assertIn(f"]({folder.name}/)", text)
+
+
+@unittest.skipIf(FACTS_SHEET is None, f"{FACTS} not found")
+class RulesCanFailTest(unittest.TestCase):
+    """Each rule must object to a wrong statement (and accept the right one)."""
+
+    WRONG = {
+        check_crash_loop_backoff: [
+            "After that the kubelet waits 5 s before each restart.",
+            "The delay doubles up to a cap of 600 s while the status is CrashLoopBackOff.",
+            "The restart delay resets once a container has run for 5 minutes.",
+            "The first restart happens after 10 s; the kubelet waits.",
+            "The Job controller waits 15 s after the first failure before a replacement pod.",
+            "The Job controller caps its back-off for a replacement pod at 6 minutes.",
+            "Restarts back off faster with `ReduceDefaultCrashLoopBackOffDecay` (alpha since 1.31): 1 s, "
+            "doubling to 60 s.",
+        ],
+        check_exit_codes: [
+            "SIGKILL ends it: 137 = 128 + 15.",
+            "The container was stopped by SIGTERM and shows exit code 137.",
+            "SIGTERM is signal 9.",
+            "A second signal gives 143 (SIGINT).",
+        ],
+        check_reasons: [
+            "Last State shows `Error` (exit 0).",
+            "Its final state is exit code 137, reason `Completed`.",
+            "reason `OOMKilled`, exit code 143",
+        ],
+        check_defaults: [
+            "The grace period is 60 s by default.",
+            "`backoffLimit` counts retries and defaults to 3.",
+            "`successfulJobsHistoryLimit: 5` is the default.",
+            "The defaults for maxSurge and maxUnavailable are 50 % each.",
+            "The default, `Forbid`, skips a run (concurrencyPolicy).",
+        ],
+        check_ga_versions: ["`podFailurePolicy` is GA since Kubernetes 1.29."],
+    }
+    RIGHT = {
+        check_crash_loop_backoff: "The first restart happens at once. After that the kubelet waits before each "
+                                  "restart: 10 s, then doubling up to a cap of 300 s (5 minutes). The delay resets "
+                                  "once a container has run for 10 minutes.",
+        check_exit_codes: "SIGKILL is signal 9, so 137 = 128 + 9; SIGTERM gives 143.",
+        check_reasons: "`Completed` for exit 0, `Error` for any other exit code; reason `OOMKilled`, exit code 137.",
+        check_defaults: "`backoffLimit` defaults to 6 and the grace period is 30 s by default.",
+        check_ga_versions: "`podFailurePolicy` (GA since Kubernetes 1.31).",
+    }
+
+    def test_wrong_statements_are_caught(self):
+        for rule, statements in self.WRONG.items():
+            for statement in statements:
+                with self.subTest(rule=rule.__name__, statement=statement):
+                    self.assertNotEqual(rule(statement, FACTS_SHEET), [])
+
+    def test_right_statements_pass(self):
+        for rule, statement in self.RIGHT.items():
+            with self.subTest(rule=rule.__name__):
+                self.assertEqual(rule(statement, FACTS_SHEET), [])
+
+    def test_manifest_drift_is_caught(self):
+        folder = K8S / "07-finite-loop-job"
+        self.assertNotEqual(check_against_manifests("Runs with `HELLO_COUNT=7`.", folder), [])
+        self.assertNotEqual(check_against_manifests("It sets `ttlSecondsAfterFinished: 60`.", folder), [])
+        self.assertNotEqual(check_against_manifests("```sh\nkubectl -n hello-demo logs job/finite\n```\n", folder), [])
+        self.assertEqual(check_against_manifests("## Try next\n\nSet `HELLO_COUNT=7`.\n", folder), [])
+
+    def test_missing_namespace_and_unmarked_output_are_caught(self):
+        self.assertNotEqual(check_kubectl_namespace("```sh\nkubectl get pods\n```\n"), [])
+        self.assertEqual(check_kubectl_namespace("```sh\nkubectl apply -k k8s/namespace\n```\n"), [])
+        self.assertNotEqual(check_illustrative("Output:\n\n```text\nNAME READY\n```\n"), [])
+        self.assertEqual(check_illustrative("Illustrative output:\n\n```text\nNAME READY\n```\n"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
