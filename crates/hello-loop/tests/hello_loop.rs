@@ -1,0 +1,333 @@
+//! hello-loop, run as built: lines and their flushing, count, signals (first, second, drain,
+//! ignore mode), broken pipe, threads and idling, directly and as PID 1 of a new PID namespace.
+
+use std::time::{Duration, Instant};
+
+use hello_testkit::{
+    assert_bad_input, read_one_line_then_close, run, run_as_stranger, Running, PROMPTLY, SIGINT,
+    SIGKILL, SIGTERM,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
+
+/// An interval no test waits out: if a test passes with it, the program did not wait for it.
+const HOUR: &str = "1h";
+
+#[test]
+fn count_prints_exactly_that_many_lines_then_exits_0() {
+    let done = run(BIN, &["--interval", "20ms", "--count", "3"], &[]);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(done.stdout, "Hello, World!\n".repeat(3));
+    assert!(
+        done.stderr.contains("printed every line asked for"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn flags_win_over_variables() {
+    let env = [
+        ("HELLO_COUNT", "5"),
+        ("HELLO_INTERVAL", HOUR),
+        ("HELLO_MESSAGE", "env"),
+    ];
+    let done = run(
+        BIN,
+        &["--count", "2", "--interval", "10ms", "--message", "flag"],
+        &env,
+    );
+    assert_eq!(done.stdout, "flag\nflag\n");
+    let from_env = run(
+        BIN,
+        &[],
+        &[("HELLO_COUNT", "2"), ("HELLO_INTERVAL", "0.01")],
+    );
+    assert_eq!(from_env.stdout, "Hello, World!\nHello, World!\n");
+}
+
+#[test]
+fn first_line_comes_at_once_and_each_line_is_flushed_through_a_pipe() {
+    let running = Running::spawn(BIN, &["--interval", "100ms"], &[]);
+    // Each line arrives on its own through the pipe: nothing waits in a buffer.
+    for _ in 0..3 {
+        assert_eq!(running.next_line(PROMPTLY), "Hello, World!");
+    }
+    running.signal(SIGTERM);
+    assert_eq!(running.wait(PROMPTLY).code(), Some(0));
+}
+
+/// Starts hello-loop with an hour-long interval and waits for its first line, so the handlers
+/// are in place when the test signals it.
+fn started(running: Running) -> Running {
+    assert_eq!(running.next_line(PROMPTLY), "Hello, World!");
+    running
+}
+
+fn assert_graceful(running: Running, signal: i32, name: &str) {
+    running.signal(signal);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    let stderr = &done.stderr;
+    assert!(
+        stderr.contains(&format!("received {name}, shutting down gracefully")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("lines=1 ") && stderr.contains("uptime="),
+        "{stderr}"
+    );
+    assert!(stderr.contains("exiting code=0"), "{stderr}");
+}
+
+#[test]
+fn sigterm_and_sigint_stop_at_once_without_waiting_out_the_interval() {
+    assert_graceful(
+        started(Running::spawn(BIN, &["--interval", HOUR], &[])),
+        SIGTERM,
+        "SIGTERM",
+    );
+    let env = [("HELLO_INTERVAL", HOUR)];
+    assert_graceful(started(Running::spawn(BIN, &[], &env)), SIGINT, "SIGINT");
+}
+
+fn assert_drains_then_exits_0(running: Running) {
+    running.signal(SIGTERM);
+    let signalled = Instant::now();
+    let done = running.wait(PROMPTLY);
+    assert!(
+        signalled.elapsed() >= Duration::from_millis(400),
+        "drained too early"
+    );
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert!(
+        done.stderr.contains("draining before exit drain=400ms"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("drained, stopped gracefully"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn shutdown_delay_drains_then_exits_0() {
+    let args = ["--interval", HOUR, "--shutdown-delay", "400ms"];
+    assert_drains_then_exits_0(started(Running::spawn(BIN, &args, &[])));
+}
+
+#[test]
+fn lines_keep_coming_during_the_drain() {
+    let args = ["--interval", "50ms", "--shutdown-delay", HOUR];
+    let running = started(Running::spawn(BIN, &args, &[]));
+    running.signal(SIGTERM);
+    running.wait_for_log("draining before exit", PROMPTLY);
+    for _ in 0..3 {
+        assert_eq!(running.next_line(PROMPTLY), "Hello, World!");
+    }
+    running.signal(SIGTERM);
+    assert_eq!(running.wait(PROMPTLY).code(), Some(143));
+}
+
+fn assert_second_signal_exits_at_once(running: Running, second: i32, code: i32) {
+    running.signal(SIGTERM);
+    running.wait_for_log("draining before exit", PROMPTLY);
+    running.signal(second);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(code), "{done:?}");
+    assert!(done.stderr.contains("during the drain"), "{}", done.stderr);
+}
+
+#[test]
+fn a_second_signal_during_the_drain_exits_at_once_with_128_plus_signal() {
+    let args = ["--interval", HOUR, "--shutdown-delay", HOUR];
+    assert_second_signal_exits_at_once(started(Running::spawn(BIN, &args, &[])), SIGINT, 130);
+    assert_second_signal_exits_at_once(started(Running::spawn(BIN, &args, &[])), SIGTERM, 143);
+}
+
+#[test]
+fn ignore_mode_outside_a_container_dies_of_sigterm() {
+    let running = started(Running::spawn(
+        BIN,
+        &["--interval", HOUR, "--signals", "ignore"],
+        &[],
+    ));
+    running.wait_for_log("no signal handlers installed", PROMPTLY);
+    running.signal(SIGTERM);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(
+        done.signal(),
+        Some(SIGTERM),
+        "killed by the default action: {done:?}"
+    );
+    assert!(!done.stderr.contains("exiting"), "{}", done.stderr);
+}
+
+#[test]
+fn broken_pipe_is_a_prompt_graceful_exit_with_one_line() {
+    let (first, done) = read_one_line_then_close(BIN, &["--interval", "10ms"]);
+    assert_eq!(first, "Hello, World!\n");
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    let about_pipe: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("broken pipe"))
+        .collect();
+    assert_eq!(about_pipe.len(), 1, "{}", done.stderr);
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
+
+#[test]
+fn runs_one_thread_and_idles_between_lines() {
+    let mut running = started(Running::spawn(BIN, &["--interval", HOUR], &[]));
+    assert_eq!(running.thread_count(), 1, "current-thread runtime");
+    let before = running.cpu_ticks();
+    assert!(running.still_running_after(Duration::from_secs(1)));
+    // A busy wait would burn ~100 ticks (a whole CPU second); an idle process burns none.
+    let burned = running.cpu_ticks() - before;
+    assert!(
+        burned <= 5,
+        "{burned} clock ticks of CPU in a second of waiting"
+    );
+    assert_eq!(running.thread_count(), 1);
+    running.signal(SIGTERM);
+    assert_eq!(running.wait(PROMPTLY).code(), Some(0));
+}
+
+#[test]
+fn refuses_bad_input_with_one_line_and_status_2() {
+    let interval = ["--interval / HELLO_INTERVAL", "like 2s, 500ms or 1m30s"];
+    let count = ["--count / HELLO_COUNT", "whole number"];
+    let cases: &[(&[&str], &[(&str, &str)], &[&str])] = &[
+        (&["--interval", "fast"], &[], &interval),
+        (
+            &["--interval", "0"],
+            &[],
+            &["greater than zero", "--interval / HELLO_INTERVAL"],
+        ),
+        (&["--interval", "0s"], &[], &["greater than zero"]),
+        (
+            &["--interval", "-2s"],
+            &[],
+            &["negative", "--interval / HELLO_INTERVAL"],
+        ),
+        (&["--interval=-1"], &[], &["negative"]),
+        (&["--interval", "9999999999h"], &[], &["too long"]),
+        (&[], &[("HELLO_INTERVAL", "2 fortnights")], &interval),
+        (
+            &["--shutdown-delay", "-1s"],
+            &[],
+            &["--shutdown-delay / HELLO_SHUTDOWN_DELAY"],
+        ),
+        (
+            &[],
+            &[("HELLO_SHUTDOWN_DELAY", "later")],
+            &["HELLO_SHUTDOWN_DELAY"],
+        ),
+        (&["--count", "many"], &[], &count),
+        (&["--count", "0"], &[], &count),
+        (&["--count", "-3"], &[], &count),
+        (&[], &[("HELLO_COUNT", "3.5")], &count),
+        (
+            &[],
+            &[("HELLO_SIGNALS", "bogus")],
+            &["--signals / HELLO_SIGNALS", "handle, ignore"],
+        ),
+        (&["--signals", "trap"], &[], &["handle, ignore"]),
+        (&["--loop-forever"], &[], &["'--loop-forever'", "--help"]),
+    ];
+    for (args, env, expect) in cases {
+        assert_bad_input(&run(BIN, args, env), expect);
+    }
+}
+
+#[test]
+fn help_and_version_go_to_stdout_with_status_0() {
+    let help = run(BIN, &["--help"], &[]);
+    assert_eq!(help.code(), Some(0));
+    for flag in [
+        "--interval",
+        "--count",
+        "--shutdown-delay",
+        "--signals",
+        "HELLO_SIGNALS",
+    ] {
+        assert!(help.stdout.contains(flag), "help lacks {flag}");
+    }
+    let version = run(BIN, &["-V"], &[]);
+    assert_eq!(
+        version.stdout,
+        format!("hello-loop {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn runs_as_a_uid_without_a_passwd_entry() {
+    let Some(done) = run_as_stranger(BIN, &["--count", "1"]) else {
+        return;
+    };
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(done.stdout, "Hello, World!\n");
+}
+
+// ---- As PID 1 of a new PID namespace: what a container runtime gives the program.
+
+/// Starts hello-loop as PID 1 and waits until it is up; `None` when that cannot be done here.
+fn started_as_pid1(args: &[&str]) -> Option<Running> {
+    let running = Running::spawn_as_pid1(BIN, args, &[])?;
+    running.wait_for_log("pid=1\n", PROMPTLY);
+    Some(started(running))
+}
+
+#[test]
+fn as_pid1_sigterm_and_sigint_stop_gracefully() {
+    for (signal, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+        let Some(running) = started_as_pid1(&["--interval", HOUR]) else {
+            return;
+        };
+        assert_graceful(running, signal, name);
+    }
+}
+
+#[test]
+fn as_pid1_shutdown_delay_and_second_signal() {
+    let Some(draining) = started_as_pid1(&["--interval", HOUR, "--shutdown-delay", "400ms"]) else {
+        return;
+    };
+    assert_drains_then_exits_0(draining);
+    let forever = ["--interval", HOUR, "--shutdown-delay", HOUR];
+    let second = started_as_pid1(&forever).expect("as above");
+    assert_second_signal_exits_at_once(second, SIGINT, 130);
+}
+
+#[test]
+fn as_pid1_ignore_mode_survives_sigterm_and_sigint_and_dies_to_sigkill() {
+    let Some(mut running) = started_as_pid1(&["--interval", "100ms", "--signals", "ignore"]) else {
+        return;
+    };
+    running.signal(SIGTERM);
+    running.signal(SIGINT);
+    // The kernel drops both: PID 1 has no handler for them. It keeps printing.
+    assert!(running.still_running_after(Duration::from_millis(500)));
+    assert_eq!(running.next_line(PROMPTLY), "Hello, World!");
+    running.signal(SIGKILL);
+    let done = running.wait(PROMPTLY);
+    assert!(!done.status.success(), "{done:?}");
+    assert!(
+        !done.stderr.contains("exiting"),
+        "no goodbye after SIGKILL: {}",
+        done.stderr
+    );
+}
+
+#[test]
+fn as_pid1_runs_one_thread() {
+    let Some(running) = started_as_pid1(&["--interval", HOUR]) else {
+        return;
+    };
+    assert_eq!(running.thread_count(), 1);
+    running.signal(SIGTERM);
+    assert_eq!(running.wait(PROMPTLY).code(), Some(0));
+}

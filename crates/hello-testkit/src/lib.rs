@@ -1,0 +1,385 @@
+//! Runs the built binaries the way a container runtime does: empty environment, stdout and
+//! stderr as pipes, real signals, and (as root) PID 1 of a new PID namespace.
+//!
+//! Timeouts here are generous upper bounds that keep a broken build from hanging CI; speed is
+//! measured by `make bench`, never asserted by a test.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub use libc::{SIGINT, SIGKILL, SIGTERM};
+
+/// Upper bound for anything that should happen "at once".
+pub const PROMPTLY: Duration = Duration::from_secs(5);
+
+/// What a finished run left behind.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    pub fn signal(&self) -> Option<i32> {
+        std::os::unix::process::ExitStatusExt::signal(&self.status)
+    }
+}
+
+/// Runs a program to completion with the given environment only (no PATH, no HOME).
+pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Finished {
+    Running::spawn(program, args, env).wait(Duration::from_secs(20))
+}
+
+/// Asserts the contract for refused input: status 2, nothing on stdout, exactly one line on
+/// stderr, and that line names what was wrong (`expect`, e.g. the flag and its variable).
+pub fn assert_bad_input(run: &Finished, expect: &[&str]) {
+    assert_eq!(run.code(), Some(2), "{run:?}");
+    assert_eq!(run.stdout, "", "stdout must stay empty: {run:?}");
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "one line on stderr: {:?}",
+        run.stderr
+    );
+    for needle in expect {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks {needle:?}: {:?}",
+            run.stderr
+        );
+    }
+}
+
+/// Runs a program as a user with no entry in /etc/passwd (uid and gid 123456), as
+/// `docker run --user 123456:123456` would; `None` (saying so) when not root.
+pub fn run_as_stranger(program: &str, args: &[&str]) -> Option<Finished> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the tests as root"
+        );
+        eprintln!("skipped: switching to another uid needs root");
+        return None;
+    }
+    Some(Running::start(Wrapper::Stranger, program, args, &[]).wait(Duration::from_secs(20)))
+}
+
+/// Reads one line from the program's stdout, then closes the pipe, as `| head -1` does.
+pub fn read_one_line_then_close(program: &str, args: &[&str]) -> (String, Finished) {
+    let mut child = Command::new(program)
+        .args(args)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut first)
+        .expect("read a line");
+    // The reader is gone now: the next write meets a broken pipe.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("still running after its stdout was closed");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    let finished = Finished {
+        status,
+        stdout: String::new(),
+        stderr,
+    };
+    (first, finished)
+}
+
+/// How a program is started.
+enum Wrapper {
+    Direct,
+    /// `unshare --pid --fork`: the program is PID 1 of a new PID namespace, as in a container.
+    PidNamespace,
+    /// As uid/gid 123456, which no passwd file knows.
+    Stranger,
+}
+
+/// A program being run, with its output collected in the background.
+pub struct Running {
+    child: Child,
+    /// The program's PID as seen from here (for `--pid` runs, the child of `unshare`).
+    pid: i32,
+    stdout_lines: Receiver<String>,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    pub fn spawn(program: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start(Wrapper::Direct, program, args, env)
+    }
+
+    /// Starts the program as PID 1 of a new PID namespace, or returns `None` (saying so) when
+    /// this process may not create one. Under CI (`CI` set) that is a failure, not a skip: CI runs
+    /// as root, and these are the tests that prove the container behaviour.
+    pub fn spawn_as_pid1(program: &str, args: &[&str], env: &[(&str, &str)]) -> Option<Self> {
+        if let Some(reason) = pid_namespace_unavailable() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PID-namespace test cannot run under CI: {reason}"
+            );
+            eprintln!("skipped: {reason}");
+            return None;
+        }
+        let running = Self::start(Wrapper::PidNamespace, program, args, env);
+        Some(running)
+    }
+
+    fn start(wrapper: Wrapper, program: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = match wrapper {
+            Wrapper::Direct => Command::new(program),
+            Wrapper::Stranger => {
+                let mut c = Command::new(program);
+                std::os::unix::process::CommandExt::uid(&mut c, 123_456);
+                std::os::unix::process::CommandExt::gid(&mut c, 123_456);
+                c
+            }
+            Wrapper::PidNamespace => {
+                let mut c = Command::new(unshare());
+                c.args(["--pid", "--fork", "--", program]);
+                c
+            }
+        };
+        command
+            .args(args)
+            .env_clear()
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let pid = match wrapper {
+            Wrapper::Direct | Wrapper::Stranger => child.id() as i32,
+            Wrapper::PidNamespace => forked_child_of(child.id() as i32),
+        };
+
+        let (line_tx, stdout_lines) = mpsc::channel();
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stdout_pipe = child.stdout.take().expect("stdout is piped");
+        let stdout_all = Arc::clone(&stdout);
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout_pipe);
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                stdout_all.lock().unwrap().push_str(&line);
+                let _ = line_tx.send(line.trim_end_matches('\n').to_string());
+                line.clear();
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let stderr_all = Arc::clone(&stderr);
+        thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr_pipe.read(&mut chunk) {
+                stderr_all
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        Running {
+            child,
+            pid,
+            stdout_lines,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Waits for the next line on stdout.
+    pub fn next_line(&self, timeout: Duration) -> String {
+        self.stdout_lines.recv_timeout(timeout).unwrap_or_else(|e| {
+            panic!(
+                "no stdout line within {timeout:?} ({e}); stderr:\n{}",
+                self.stderr()
+            )
+        })
+    }
+
+    /// Waits until stderr contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.stderr().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "stderr has no {needle:?} after {timeout:?}:\n{}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends a real signal to the program (not to `unshare`).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) with a PID we started and still own as a (grand)child.
+        let rc = unsafe { libc::kill(self.pid, signal) };
+        assert_eq!(rc, 0, "kill({}, {signal}) failed", self.pid);
+    }
+
+    /// Whether the program still runs after `grace`.
+    pub fn still_running_after(&mut self, grace: Duration) -> bool {
+        thread::sleep(grace);
+        let exited = self.child.try_wait().expect("try_wait").is_some();
+        // A zombie has exited too; its parent (unshare) just has not reaped it yet.
+        !exited && process_state(self.pid).is_some_and(|state| state != 'Z')
+    }
+
+    /// The kernel's view of the program: its threads.
+    pub fn thread_count(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", self.pid))
+            .map(|dir| dir.count())
+            .unwrap_or(0)
+    }
+
+    /// CPU time (user + system) used so far, in clock ticks.
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the command name, which sits in parentheses and may contain spaces.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks(11) + ticks(12)
+    }
+
+    /// Waits for the exit, killing the program if it does not come within `timeout`.
+    pub fn wait(mut self, timeout: Duration) -> Finished {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                // SAFETY: as in `signal`.
+                unsafe { libc::kill(self.pid, SIGKILL) };
+                let _ = self.child.wait();
+                panic!(
+                    "did not exit within {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        // The reader threads finish at EOF, which follows the exit; give them a moment.
+        let settle = Instant::now() + Duration::from_secs(2);
+        let mut stdout = self.stdout.lock().unwrap().clone();
+        while Instant::now() < settle {
+            thread::sleep(Duration::from_millis(20));
+            let now = self.stdout.lock().unwrap().clone();
+            if now == stdout {
+                break;
+            }
+            stdout = now;
+        }
+        Finished {
+            status,
+            stdout,
+            stderr: self.stderr(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Never leave a program behind when an assertion fails half-way.
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: as in `signal`.
+            unsafe { libc::kill(self.pid, SIGKILL) };
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn unshare() -> &'static str {
+    ["/usr/bin/unshare", "/bin/unshare"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or("unshare")
+}
+
+/// Why a PID namespace cannot be made here, if it cannot.
+fn pid_namespace_unavailable() -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("PID-namespace tests need root (unshare --pid)".into());
+    }
+    let probe = Command::new(unshare())
+        .args(["--pid", "--fork", "--", "/bin/true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match probe {
+        Ok(status) if status.success() => None,
+        Ok(status) => Some(format!("unshare --pid --fork failed here ({status})")),
+        Err(e) => Some(format!("unshare not available ({e})")),
+    }
+}
+
+/// The PID of the process `unshare --fork` started: the program, PID 1 inside its namespace.
+fn forked_child_of(unshare_pid: i32) -> i32 {
+    let children = format!("/proc/{unshare_pid}/task/{unshare_pid}/children");
+    let deadline = Instant::now() + PROMPTLY;
+    loop {
+        let listed = std::fs::read_to_string(&children).unwrap_or_default();
+        if let Some(pid) = listed.split_whitespace().next() {
+            return pid.parse().expect("a PID");
+        }
+        assert!(Instant::now() < deadline, "unshare started no child");
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The state letter of a process (R, S, Z, ...), if it exists.
+fn process_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
