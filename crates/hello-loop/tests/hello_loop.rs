@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_bad_input, read_one_line_then_close, run, run_as_stranger, Running, PROMPTLY, SIGINT,
-    SIGKILL, SIGTERM,
+    assert_all_refused, read_one_line_then_close, run, run_as_stranger, BadInput, Running,
+    PROMPTLY, SIGINT, SIGKILL, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
@@ -200,7 +200,7 @@ fn runs_one_thread_and_idles_between_lines() {
 fn refuses_bad_input_with_one_line_and_status_2() {
     let interval = ["--interval / HELLO_INTERVAL", "like 2s, 500ms or 1m30s"];
     let count = ["--count / HELLO_COUNT", "whole number"];
-    let cases: &[(&[&str], &[(&str, &str)], &[&str])] = &[
+    let cases: &[BadInput] = &[
         (&["--interval", "fast"], &[], &interval),
         (
             &["--interval", "0"],
@@ -238,9 +238,7 @@ fn refuses_bad_input_with_one_line_and_status_2() {
         (&["--signals", "trap"], &[], &["handle, ignore"]),
         (&["--loop-forever"], &[], &["'--loop-forever'", "--help"]),
     ];
-    for (args, env, expect) in cases {
-        assert_bad_input(&run(BIN, args, env), expect);
-    }
+    assert_all_refused(BIN, cases);
 }
 
 #[test]

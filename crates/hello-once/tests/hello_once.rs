@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use hello_testkit::{assert_bad_input, run, run_as_stranger, Running, PROMPTLY, SIGINT, SIGTERM};
+use hello_testkit::{
+    assert_all_refused, run, run_as_stranger, BadInput, Running, PROMPTLY, SIGINT, SIGTERM,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
 
@@ -42,7 +44,7 @@ fn exit_code_from_flag_or_variable_and_the_flag_wins() {
 fn refuses_bad_input_with_one_line_and_status_2() {
     let exit_code = ["--exit-code / HELLO_EXIT_CODE", "0 to 255"];
     let delay = ["--delay / HELLO_DELAY", "like 2s, 500ms or 1m30s"];
-    let cases: &[(&[&str], &[(&str, &str)], &[&str])] = &[
+    let cases: &[BadInput] = &[
         (&["--exit-code", "256"], &[], &exit_code),
         (&["--exit-code", "-1"], &[], &exit_code),
         (&["--exit-code=abc"], &[], &exit_code),
@@ -73,10 +75,7 @@ fn refuses_bad_input_with_one_line_and_status_2() {
             &["RUST_LOG", "expected a level"],
         ),
     ];
-    for (args, env, expect) in cases {
-        let done = run(BIN, args, env);
-        assert_bad_input(&done, expect);
-    }
+    assert_all_refused(BIN, cases);
 }
 
 #[test]

@@ -60,6 +60,16 @@ pub fn assert_bad_input(run: &Finished, expect: &[&str]) {
     }
 }
 
+/// One refused input: arguments, environment, and what the error line must name.
+pub type BadInput<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a [&'a str]);
+
+/// Runs every case and asserts [`assert_bad_input`] for each.
+pub fn assert_all_refused(program: &str, cases: &[BadInput]) {
+    for (args, env, expect) in cases {
+        assert_bad_input(&run(program, args, env), expect);
+    }
+}
+
 /// Runs a program as a user with no entry in /etc/passwd (uid and gid 123456), as
 /// `docker run --user 123456:123456` would; `None` (saying so) when not root.
 pub fn run_as_stranger(program: &str, args: &[&str]) -> Option<Finished> {
