@@ -32,15 +32,16 @@ pub fn start<P: Program>() -> P {
         if !err.use_stderr() {
             err.exit() // --help, --version: stdout, status 0
         }
-        bad_input(&error_line(&command, &err))
+        refuse(&error_line(&command, &err))
     });
     if let Err(reason) = logging::init(program.log_args().log_format) {
-        bad_input(&format!("{}: {reason}", command.get_name()));
+        refuse(&format!("{}: {reason}", command.get_name()));
     }
     program
 }
 
-fn bad_input(line: &str) -> ! {
+/// Refuses the input: the line on stderr, status 2.
+pub fn refuse(line: &str) -> ! {
     eprintln!("{line}");
     std::process::exit(BAD_INPUT.into())
 }
@@ -64,8 +65,14 @@ pub fn error_line(command: &Command, err: &clap::Error) -> String {
             format!("{program}: invalid value '{value}' for {arg}: {reason}")
         }
         (ErrorKind::InvalidValue, Some(arg), Some(value)) => {
-            let valid = context(ContextKind::ValidValue).unwrap_or_default();
-            format!("{program}: invalid value '{value}' for {arg}: expected one of {valid}")
+            match context(ContextKind::ValidValue) {
+                Some(valid) => {
+                    format!("{program}: invalid value '{value}' for {arg}: expected one of {valid}")
+                }
+                None => {
+                    format!("{program}: invalid value '{value}' for {arg}: a value is required")
+                }
+            }
         }
         _ => {
             let rendered = err.render().to_string();

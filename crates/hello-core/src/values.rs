@@ -58,6 +58,11 @@ pub fn count(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A path; an empty one means "none", so `HELLO_HEARTBEAT_FILE=` switches off an image's default.
+pub fn path_or_none(text: &str) -> Result<std::path::PathBuf, String> {
+    Ok(std::path::PathBuf::from(text.trim()))
+}
+
 /// Human form of a duration for logs: `1m 30s`, `500ms`, `0s`.
 pub fn display(duration: Duration) -> String {
     // Whole milliseconds: microsecond noise helps nobody reading a log.
