@@ -31,12 +31,12 @@ build: ## Build both programs (debug)
 release: ## Build both programs (release, size-tuned)
 	cargo build --workspace --release
 
-test: test-rust lint ## Run every check CI runs (Rust tests, lints, image and manifest checks)
+test: test-rust lint test-images test-flows ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run
 
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
 
-lint: tools ## cargo fmt --check, clippy -D warnings, and the static checks
+lint: tools lint-images check-k8s ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
