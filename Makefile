@@ -121,10 +121,6 @@ docker-demo: ## Narrated docker-only walk-through: restart loop vs. a run that c
 # ---------------------------------------------------------------- k8s
 .PHONY: check-k8s
 
-# Hooked into both aggregate targets from here, so this section stays self-contained.
-test: check-k8s
-lint: check-k8s
-
 check-k8s: tools ## Lesson manifests: yamllint, strict schemas 1.29..newest, checkov PSS, manifest and README-fact tests
 	k8s/checks/check-k8s.sh
 
