@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_all_refused, read_one_line_then_close, run, run_as_stranger, BadInput, Running,
-    PROMPTLY, SIGINT, SIGKILL, SIGTERM,
+    assert_all_refused, assert_help_and_version, read_one_line_then_close, run, run_as_stranger,
+    BadInput, Running, PROMPTLY, SIGINT, SIGKILL, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
@@ -243,21 +243,21 @@ fn refuses_bad_input_with_one_line_and_status_2() {
 
 #[test]
 fn help_and_version_go_to_stdout_with_status_0() {
-    let help = run(BIN, &["--help"], &[]);
-    assert_eq!(help.code(), Some(0));
-    for flag in [
-        "--interval",
-        "--count",
-        "--shutdown-delay",
-        "--signals",
-        "HELLO_SIGNALS",
-    ] {
-        assert!(help.stdout.contains(flag), "help lacks {flag}");
-    }
-    let version = run(BIN, &["-V"], &[]);
-    assert_eq!(
-        version.stdout,
-        format!("hello-loop {}\n", env!("CARGO_PKG_VERSION"))
+    let version = env!("CARGO_PKG_VERSION");
+    assert_help_and_version(
+        BIN,
+        "hello-loop",
+        version,
+        &[
+            "--interval",
+            "--count",
+            "--shutdown-delay",
+            "--signals",
+            "HELLO_SIGNALS",
+            "--heartbeat-file",
+            "--stall-after",
+            "check",
+        ],
     );
 }
 

@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_all_refused, run, run_as_stranger, BadInput, Running, PROMPTLY, SIGINT, SIGTERM,
+    assert_all_refused, assert_help_and_version, run, run_as_stranger, BadInput, Running, PROMPTLY,
+    SIGINT, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
@@ -80,22 +81,18 @@ fn refuses_bad_input_with_one_line_and_status_2() {
 
 #[test]
 fn help_and_version_go_to_stdout_with_status_0() {
-    let help = run(BIN, &["--help"], &[]);
-    assert_eq!(help.code(), Some(0));
-    for flag in [
-        "--message",
-        "--exit-code",
-        "--delay",
-        "HELLO_DELAY",
-        "--log-format",
-    ] {
-        assert!(help.stdout.contains(flag), "help lacks {flag}");
-    }
-    let version = run(BIN, &["--version"], &[]);
-    assert_eq!(version.code(), Some(0));
-    assert_eq!(
-        version.stdout,
-        format!("hello-once {}\n", env!("CARGO_PKG_VERSION"))
+    let version = env!("CARGO_PKG_VERSION");
+    assert_help_and_version(
+        BIN,
+        "hello-once",
+        version,
+        &[
+            "--message",
+            "--exit-code",
+            "--delay",
+            "HELLO_DELAY",
+            "--log-format",
+        ],
     );
 }
 

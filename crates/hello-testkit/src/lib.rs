@@ -70,6 +70,21 @@ pub fn assert_all_refused(program: &str, cases: &[BadInput]) {
     }
 }
 
+/// `--help` lists each of `flags` and `--version` prints `NAME VERSION`, both on stdout with
+/// status 0.
+pub fn assert_help_and_version(program: &str, name: &str, version: &str, flags: &[&str]) {
+    let help = run(program, &["--help"], &[]);
+    assert_eq!(help.code(), Some(0), "{help:?}");
+    for flag in flags {
+        assert!(help.stdout.contains(flag), "help lacks {flag}");
+    }
+    for flag in ["--version", "-V"] {
+        let shown = run(program, &[flag], &[]);
+        assert_eq!(shown.code(), Some(0));
+        assert_eq!(shown.stdout, format!("{name} {version}\n"));
+    }
+}
+
 /// Runs a program as a user with no entry in /etc/passwd (uid and gid 123456), as
 /// `docker run --user 123456:123456` would; `None` (saying so) when not root.
 pub fn run_as_stranger(program: &str, args: &[&str]) -> Option<Finished> {
