@@ -125,7 +125,7 @@ check-k8s: tools ## Lesson manifests: yamllint, strict schemas 1.29..newest, che
 	k8s/checks/check-k8s.sh
 
 # ---------------------------------------------------------------- cluster
-# Docs: k8s/README.md ("Running the lessons"). Scripts in k8s/scripts; every one checks its tools
+# Docs: k8s/scripts/README.md. Scripts in k8s/scripts; every one checks its tools
 # first and prints each command it runs. DRY_RUN=1 prints the commands without running anything
 # (no cluster, no docker/kind/minikube needed). CLUSTER=minikube switches demo, e2e and lesson-N.
 .PHONY: kind-up kind-load kind-down minikube-up minikube-load minikube-down demo e2e test-flows actionlint

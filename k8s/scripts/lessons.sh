@@ -292,7 +292,7 @@ lesson_6() {
 # ------------------------------------------------------------------------------------------ 7
 LESSON_TITLE_7="a finite loop is a Job: HELLO_COUNT lines, then Completed"
 lesson_7() {
-  local dir app=finite-loop count logs lines
+  local dir app=finite-loop count message logs lines
   dir=$(lesson_dir 7)
   begin_lesson 7 "$LESSON_TITLE_7"
   narrate "hello-loop with HELLO_COUNT prints that many lines and exits 0. A loop is not what makes" \
@@ -301,8 +301,12 @@ lesson_7() {
   wait_for "Job $app is Complete" --for=condition=Complete "job/$app" --timeout=120s
   kcap count get job "$app" \
     -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="HELLO_COUNT")].value}'
+  kcap message get job "$app" \
+    -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="HELLO_MESSAGE")].value}'
+  message=${message:-Hello, World!} # the program's default when the manifest sets none
   kcap logs logs "job/$app"
-  lines=$(grep -cxF 'Hello, World!' <<<"$logs" || true)
+  # kubectl logs interleaves stderr (the program's own log lines) with stdout: count exact lines.
+  lines=$(grep -cxF -- "$message" <<<"$logs" || true)
   expect "its log has HELLO_COUNT message lines" "HELLO_COUNT $count, message lines $lines" \
     int_eq "$lines" "$count"
   k get job,pods -l "app.kubernetes.io/instance=$app"
