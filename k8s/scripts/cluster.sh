@@ -32,6 +32,8 @@ kind_up() {
   capture clusters kind get clusters
   if grep -qxF "$CLUSTER_NAME" <<<"$clusters"; then
     say "kind cluster $CLUSTER_NAME already exists; using it"
+    # Puts the context back if the kubeconfig lost it; harmless otherwise.
+    run kind export kubeconfig --name "$CLUSTER_NAME"
   else
     say "creating kind cluster $CLUSTER_NAME (node image pinned in $KIND_CONFIG)"
     run kind create cluster --name "$CLUSTER_NAME" --config "$KIND_CONFIG" --wait 180s
@@ -80,7 +82,11 @@ require_image() {
 kind_load() {
   need docker kind
   check_kind_version
-  local platform image archive save_platform=1
+  local platform image archive save_platform=1 clusters
+  capture clusters kind get clusters
+  if ((!DRY_RUN)) && ! grep -qxF "$CLUSTER_NAME" <<<"$clusters"; then
+    fail "there is no kind cluster $CLUSTER_NAME to load into; create it first: make kind-up"
+  fi
   platform=$(docker_platform)
   if ((!DRY_RUN)) && ! docker save --help 2>/dev/null | grep -q -- '--platform'; then
     save_platform=0

