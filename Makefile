@@ -158,7 +158,7 @@ kind-down: ## Delete the kind cluster
 minikube-up: ## Start the minikube profile "hello"; idempotent
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh up
 
-minikube-load: ## Load both images into minikube (minikube image load)
+minikube-load: ## Load both images into minikube (docker save --platform + minikube image load of the archive)
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh load
 
 minikube-down: ## Delete the minikube profile

@@ -75,34 +75,43 @@ require_image() {
     fail "image $image is not in Docker; build it first: make images"
 }
 
-# kind: `kind load docker-image` breaks with Docker's containerd image store and with
-# multi-platform images ("content digest ... not found"), so save one platform to an archive and
-# load that. `docker save --platform` needs Docker 28+ (API 1.48); an older engine has neither the
-# flag nor the containerd store problem, so a plain save is right there.
+# Save one image, one platform, to an archive: both `kind load docker-image` and minikube's load
+# from the daemon break with Docker's containerd image store and with multi-platform images
+# ("content digest ... not found"; kind #3795, minikube #18021), while loading an archive works.
+# `docker save --platform` needs Docker 28+ (API 1.48); an older engine has neither the flag nor
+# the containerd store problem, so a plain save is right there. Sets ARCHIVE.
+SAVE_PLATFORM=''
+save_archive() {
+  local image=$1
+  if [[ -z $SAVE_PLATFORM ]]; then
+    SAVE_PLATFORM=$(docker_platform)
+    if ((!DRY_RUN)) && ! docker save --help 2>/dev/null | grep -q -- '--platform'; then
+      SAVE_PLATFORM=none
+      note "this Docker has no 'docker save --platform' (needs 28+); saving the images as they are"
+    fi
+  fi
+  require_image "$image"
+  ARCHIVE=$WORK_DIR/$(tr '/:' '__' <<<"$image").tar
+  if [[ $SAVE_PLATFORM == none ]]; then
+    run docker save -o "$ARCHIVE" "$image"
+  else
+    run docker save --platform "$SAVE_PLATFORM" -o "$ARCHIVE" "$image"
+  fi
+}
+
 kind_load() {
   need docker kind
   check_kind_version
-  local platform image archive save_platform=1 clusters
+  local image clusters
   capture clusters kind get clusters
   if ((!DRY_RUN)) && ! grep -qxF "$CLUSTER_NAME" <<<"$clusters"; then
     fail "there is no kind cluster $CLUSTER_NAME to load into; create it first: make kind-up"
   fi
-  platform=$(docker_platform)
-  if ((!DRY_RUN)) && ! docker save --help 2>/dev/null | grep -q -- '--platform'; then
-    save_platform=0
-    note "this Docker has no 'docker save --platform' (needs 28+); saving the image as it is"
-  fi
   for image in "$ONCE_IMAGE" "$LOOP_IMAGE"; do
-    require_image "$image"
-    archive=$WORK_DIR/$(tr '/:' '__' <<<"$image").tar
-    if ((save_platform)); then
-      run docker save --platform "$platform" -o "$archive" "$image"
-    else
-      run docker save -o "$archive" "$image"
-    fi
+    save_archive "$image"
     # --name matters: without it kind loads into the cluster called "kind", not ours.
-    run kind load image-archive "$archive" --name "$CLUSTER_NAME"
-    ((DRY_RUN)) || rm -f "$archive"
+    run kind load image-archive "$ARCHIVE" --name "$CLUSTER_NAME"
+    ((DRY_RUN)) || rm -f "$ARCHIVE"
   done
 }
 
@@ -110,8 +119,9 @@ minikube_load() {
   need docker minikube
   local image
   for image in "$ONCE_IMAGE" "$LOOP_IMAGE"; do
-    require_image "$image"
-    run minikube -p "$CLUSTER_NAME" image load "$image"
+    save_archive "$image"
+    run minikube -p "$CLUSTER_NAME" image load "$ARCHIVE"
+    ((DRY_RUN)) || rm -f "$ARCHIVE"
   done
   run minikube -p "$CLUSTER_NAME" image ls
 }
