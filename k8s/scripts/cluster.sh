@@ -56,9 +56,9 @@ minikube_up() {
 # The platform of the Docker engine, which is the platform of kind's node containers.
 docker_platform() {
   local arch
-  if [[ -n ${PLATFORM:-} ]]; then
-    [[ $PLATFORM =~ ^linux/(amd64|arm64)$ ]] || usage_error "PLATFORM must be linux/amd64 or linux/arm64 (got '$PLATFORM')"
-    echo "$PLATFORM"
+  if [[ -n ${LOAD_PLATFORM:-} ]]; then
+    [[ $LOAD_PLATFORM =~ ^linux/(amd64|arm64)$ ]] || usage_error "LOAD_PLATFORM must be linux/amd64 or linux/arm64 (got '$LOAD_PLATFORM')"
+    echo "$LOAD_PLATFORM"
     return
   fi
   if ((DRY_RUN)); then

@@ -48,7 +48,7 @@ check() {
 # The same environment for every dry run, so the output does not depend on the machine: the
 # platform is fixed (it is read from Docker on a real run), and no colours.
 dry() {
-  env -u KUBE_CONTEXT -u E2E_LESSONS DRY_RUN=1 PAUSE=0 KEEP=0 PLATFORM=linux/amd64 NO_COLOR=1 \
+  env -u KUBE_CONTEXT -u E2E_LESSONS DRY_RUN=1 PAUSE=0 KEEP=0 LOAD_PLATFORM=linux/amd64 NO_COLOR=1 \
     CLUSTER_NAME=hello VERSION="$VERSION" ONCE_IMAGE="$ONCE_IMAGE" LOOP_IMAGE="$LOOP_IMAGE" "$@"
 }
 
@@ -223,6 +223,8 @@ check "DRY_RUN=yes exits 2 naming DRY_RUN" bad_input DRY_RUN env DRY_RUN=yes "$S
 check "lesson.sh 9 exits 2 naming the lessons" bad_input 'lesson must be one of' dry "$SCRIPTS/lesson.sh" 9
 check "E2E_LESSONS=0 exits 2" bad_input 'lesson must be one of' dry env E2E_LESSONS=0 "$SCRIPTS/e2e.sh"
 check "cluster.sh with no verb exits 2" bad_input 'usage: cluster.sh' dry "$SCRIPTS/cluster.sh"
+check "LOAD_PLATFORM=linux/s390x exits 2 naming LOAD_PLATFORM" \
+  bad_input LOAD_PLATFORM dry env LOAD_PLATFORM=linux/s390x "$SCRIPTS/cluster.sh" load
 
 # ---- the real (not dry-run) path, on a simulated cluster: testdata/fake-bin holds stand-ins for
 # kubectl, kind, docker and make that answer like a cluster where every lesson behaves as its
