@@ -7,7 +7,12 @@
 # of those tools installed. The printed form is the same in both modes, so what the audience sees
 # during a live demo is exactly what CI checks in dry-run mode.
 #
-# Written for bash 4+ (Linux, or macOS with a newer bash); tested with bash 5.2.
+# Needs bash 4.3+ (Linux, or macOS with a newer bash than its own 3.2); tested with bash 5.2.
+
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 3))); then
+  echo "${0##*/}: needs bash 4.3 or newer (this is $BASH_VERSION); on macOS: brew install bash" >&2
+  exit 1
+fi
 
 # ---- settings (environment), validated once: bad input is one line naming the variable, exit 2
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -49,6 +54,7 @@ fi
 # .cache so that printed paths are the same on every machine.
 WORK_DIR=.cache/flows
 POLL_INTERVAL=${POLL_INTERVAL:-2}
+[[ $POLL_INTERVAL =~ ^[0-9]+$ ]] || usage_error "POLL_INTERVAL must be whole seconds (got '$POLL_INTERVAL')"
 
 # ---- output
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
