@@ -320,7 +320,8 @@ lesson_8() {
   begin_lesson 8 "$LESSON_TITLE_8"
   narrate "hello-loop rewrites a heartbeat file after every line, and 'hello-loop check' (the exec" \
     "probe) fails once the heartbeat is stale. HELLO_STALL_AFTER makes it stop working after 30 s" \
-    "while its process keeps running: only the liveness probe notices, and the kubelet restarts it."
+    "while its process keeps running: the readiness probe takes it out of service first, then the" \
+    "liveness probe fails and the kubelet restarts the container."
   fresh_apply "$dir"
   k rollout status "deployment/$app" --timeout=120s
   running_pod "$app"
