@@ -18,7 +18,7 @@ const USAGE: &str = "usage: hello-bench --bin-dir DIR [--python PATH] [--runs N]
 const HELP: &str = "\
 Runs DIR/hello-once and DIR/hello-loop side by side with a Python baseline it writes itself
 (print once; print in a loop sleeping 2 s; plain python3, no -u, no PYTHONUNBUFFERED) and prints
-a table of medians with the targets from issue 2.
+a table of medians with the targets from issue 2, plus the run time of the `hello-loop check` probe.
 
   --bin-dir DIR   directory holding the release hello-once and hello-loop binaries (required)
   --python PATH   interpreter for the baseline (default /usr/bin/python3, else python3 on PATH)
@@ -229,6 +229,62 @@ fn run(opts: &Opts) -> Result<()> {
         format!("{} (p90 {})", ms(median(&wall_py)), ms(p90(&wall_py))),
         format!("≤ {}", ms(TARGET_WALL.as_secs_f64())),
         verdict(rust_med <= TARGET_WALL.as_secs_f64()),
+    );
+
+    // ---- the liveness probe: how long one `hello-loop check` of a fresh heartbeat takes
+    let heartbeat = scratch.0.join("heartbeat");
+    let (_, status) = child::output(&argv(&[
+        &hloop,
+        &"--count",
+        &"1",
+        &"--heartbeat-file",
+        &heartbeat,
+    ]))?;
+    if status != 0 || !heartbeat.is_file() {
+        return Err(format!(
+            "hello-loop --count 1 --heartbeat-file ended with {} and wrote no heartbeat",
+            child::describe(status)
+        )
+        .into());
+    }
+    // A max age of a day keeps the heartbeat fresh for the whole run, so every sample is the
+    // healthy path a probe takes every few seconds.
+    let rust_check = argv(&[
+        &hloop,
+        &"check",
+        &"--heartbeat-file",
+        &heartbeat,
+        &"--max-age",
+        &"24h",
+    ]);
+    progress(&format!(
+        "hello-loop check: {} runs after {WARMUP} warm-up runs",
+        opts.runs
+    ));
+    let mut wall_check = Vec::new();
+    for i in 0..WARMUP + opts.runs {
+        let (took, status) = child::timed_run(&rust_check)?;
+        if status != 0 {
+            return Err(format!(
+                "hello-loop check of a fresh heartbeat ended with {}",
+                child::describe(status)
+            )
+            .into());
+        }
+        if i >= WARMUP {
+            wall_check.push(took.as_secs_f64());
+        }
+    }
+    let check_med = median(&wall_check);
+    table.row(
+        format!(
+            "hello-loop check, fresh heartbeat: wall time (median of {}, p90)",
+            opts.runs
+        ),
+        format!("{} (p90 {}), exit 0", ms(check_med), ms(p90(&wall_check))),
+        "n/a: no probe".into(),
+        format!("≤ {}", ms(TARGET_WALL.as_secs_f64())),
+        verdict(check_med <= TARGET_WALL.as_secs_f64()),
     );
 
     // ---- peak RSS
