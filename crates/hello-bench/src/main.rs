@@ -298,13 +298,11 @@ fn run(opts: &Opts) -> Result<()> {
         rss_rust.push(child::peak_rss(&rust_once, None)?.0 as f64);
         rss_py.push(child::peak_rss(&py_once, None)?.0 as f64);
     }
-    let rust_rss = median(&rss_rust);
-    table.row(
+    rss_row(
+        &mut table,
         format!("Peak RSS, one-shot (VmHWM at exit, median of {rss_runs})"),
-        mib(rust_rss),
-        mib(median(&rss_py)),
-        format!("≤ {}", mib(TARGET_RSS_KIB as f64)),
-        verdict(rust_rss <= TARGET_RSS_KIB as f64),
+        &rss_rust,
+        &rss_py,
     );
 
     progress(&format!(
@@ -325,13 +323,11 @@ fn run(opts: &Opts) -> Result<()> {
         rss_rust.push(kib as f64);
         rss_py.push(child::peak_rss(&py_loop, Some(LOOP_RSS_RUN))?.0 as f64);
     }
-    let rust_rss = median(&rss_rust);
-    table.row(
+    rss_row(
+        &mut table,
         format!("Peak RSS, loop (VmHWM at exit, median of {LOOP_RSS_RUNS})"),
-        mib(rust_rss),
-        mib(median(&rss_py)),
-        format!("≤ {}", mib(TARGET_RSS_KIB as f64)),
-        verdict(rust_rss <= TARGET_RSS_KIB as f64),
+        &rss_rust,
+        &rss_py,
     );
 
     // ---- SIGTERM -> exit as PID 1
@@ -449,6 +445,18 @@ fn run(opts: &Opts) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A peak-RSS row: medians of both sides (KiB samples) against the RSS target.
+fn rss_row(table: &mut Table, label: String, rust_kib: &[f64], py_kib: &[f64]) {
+    let rust = median(rust_kib);
+    table.row(
+        label,
+        mib(rust),
+        mib(median(py_kib)),
+        format!("≤ {}", mib(TARGET_RSS_KIB as f64)),
+        verdict(rust <= TARGET_RSS_KIB as f64),
+    );
 }
 
 fn pid1_row(table: &mut Table, runs: usize, rust_loop: &Argv, py_loop: &Argv) -> Result<()> {
