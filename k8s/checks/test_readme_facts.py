@@ -22,12 +22,12 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import FACTS, K8S, NAMESPACE, lesson_dirs, render, walk  # noqa: E402
+from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
 class Facts:
-    """Numbers parsed from shared/reference/facts.md (a parse failure fails the tests)."""
+    """Numbers parsed from k8s/checks/facts.md (a parse failure fails the tests)."""
 
     def __init__(self, text: str):
         flat = " ".join(text.split())
@@ -88,7 +88,7 @@ class Facts:
         return {name: number for name, number in self.exit_signal.values()}
 
 
-FACTS_SHEET = Facts(FACTS.read_text()) if FACTS.is_file() else None
+FACTS_SHEET = Facts(FACTS.read_text())
 
 # ----------------------------------------------------------------------------- text helpers
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
@@ -338,17 +338,22 @@ def readmes() -> list[Path]:
     return [K8S / "README.md"] + [d / "README.md" for d in lesson_dirs()]
 
 
+def guides() -> list[Path]:
+    """Every other README that states Kubernetes facts: the teaching guide and the how-tos."""
+    root = K8S.parent
+    return [root / "README.md", root / "images" / "README.md", K8S / "scripts" / "README.md"]
+
+
 FACT_RULES = [check_crash_loop_backoff, check_exit_codes, check_reasons, check_defaults, check_ga_versions]
 
 
 # ------------------------------------------------------------------------------------ tests
-@unittest.skipIf(FACTS_SHEET is None, f"{FACTS} not found")
 class ReadmeFactsTest(unittest.TestCase):
     def test_readmes_agree_with_the_facts_sheet(self):
-        for path in readmes():
+        for path in readmes() + guides():
             text = path.read_text()
             for rule in FACT_RULES:
-                with self.subTest(readme=str(path.relative_to(K8S)), rule=rule.__name__):
+                with self.subTest(readme=str(path.relative_to(K8S.parent)), rule=rule.__name__):
                     self.assertEqual(rule(text, FACTS_SHEET), [])
 
     def test_the_key_facts_are_actually_stated(self):
@@ -369,6 +374,14 @@ class ReadmeFactsTest(unittest.TestCase):
             for pattern in patterns:
                 with self.subTest(lesson=lesson, pattern=pattern):
                     self.assertTrue(re.search(" ".join(pattern.split()), text), f"{lesson}/README.md lacks /{pattern}/")
+
+
+class VendoredFactsTest(unittest.TestCase):
+    @unittest.skipUnless(SHARED_FACTS.is_file(), f"no shared sheet at {SHARED_FACTS} to compare with")
+    def test_the_copy_matches_the_shared_sheet(self):
+        copy = FACTS_HEADER.sub("", FACTS.read_text(), count=1)
+        self.assertEqual(copy, SHARED_FACTS.read_text(),
+                         f"k8s/checks/facts.md differs from {SHARED_FACTS}; copy the shared sheet again")
 
 
 class ReadmeShapeTest(unittest.TestCase):
@@ -399,7 +412,6 @@ class ReadmeShapeTest(unittest.TestCase):
             self.assertIn(f"]({folder.name}/)", text)
 
 
-@unittest.skipIf(FACTS_SHEET is None, f"{FACTS} not found")
 class RulesCanFailTest(unittest.TestCase):
     """Each rule must object to a wrong statement (and accept the right one)."""
 
