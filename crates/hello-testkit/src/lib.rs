@@ -4,9 +4,12 @@
 //! Timeouts here are generous upper bounds that keep a broken build from hanging CI; speed is
 //! measured by `make bench`, never asserted by a test.
 
+use std::fs;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -97,7 +100,47 @@ pub fn run_as_stranger(program: &str, args: &[&str]) -> Option<Finished> {
         eprintln!("skipped: switching to another uid needs root");
         return None;
     }
-    Some(Running::start(Wrapper::Stranger, program, args, &[]).wait(Duration::from_secs(20)))
+    // The stranger may not be able to reach the build tree (a checkout under /root, or in a
+    // `mktemp -d` folder, is mode 0700), so it runs a copy from a folder anyone can enter.
+    let copy = WorldReadableCopy::of(program);
+    Some(Running::start(Wrapper::Stranger, copy.path(), args, &[]).wait(Duration::from_secs(20)))
+}
+
+/// A copy of a program in a fresh mode-0755 folder under the temp dir, removed on drop.
+struct WorldReadableCopy {
+    dir: PathBuf,
+    program: String,
+}
+
+impl WorldReadableCopy {
+    fn of(program: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("hello-testkit-{}-{n}", std::process::id()));
+        fs::create_dir(&dir).expect("create a folder for the copy");
+        let copy = Self {
+            program: dir
+                .join(Path::new(program).file_name().expect("a program file name"))
+                .to_str()
+                .expect("a UTF-8 temp path")
+                .to_string(),
+            dir,
+        };
+        fs::set_permissions(&copy.dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        fs::copy(program, &copy.program).expect("copy the program");
+        fs::set_permissions(&copy.program, fs::Permissions::from_mode(0o755)).expect("chmod");
+        copy
+    }
+
+    fn path(&self) -> &str {
+        &self.program
+    }
+}
+
+impl Drop for WorldReadableCopy {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Reads one line from the program's stdout, then closes the pipe, as `| head -1` does.
@@ -293,14 +336,14 @@ impl Running {
 
     /// The kernel's view of the program: its threads.
     pub fn thread_count(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/task", self.pid))
+        fs::read_dir(format!("/proc/{}/task", self.pid))
             .map(|dir| dir.count())
             .unwrap_or(0)
     }
 
     /// CPU time (user + system) used so far, in clock ticks.
     pub fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
         // Fields after the command name, which sits in parentheses and may contain spaces.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -394,7 +437,7 @@ fn forked_child_of(unshare_pid: i32) -> i32 {
     let children = format!("/proc/{unshare_pid}/task/{unshare_pid}/children");
     let deadline = Instant::now() + PROMPTLY;
     loop {
-        let listed = std::fs::read_to_string(&children).unwrap_or_default();
+        let listed = fs::read_to_string(&children).unwrap_or_default();
         if let Some(pid) = listed.split_whitespace().next() {
             return pid.parse().expect("a PID");
         }
@@ -405,6 +448,6 @@ fn forked_child_of(unshare_pid: i32) -> i32 {
 
 /// The state letter of a process (R, S, Z, ...), if it exists.
 fn process_state(pid: i32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
