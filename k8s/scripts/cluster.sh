@@ -85,7 +85,7 @@ save_archive() {
   local image=$1
   if [[ -z $SAVE_PLATFORM ]]; then
     SAVE_PLATFORM=$(docker_platform)
-    if ((!DRY_RUN)) && ! docker save --help 2>/dev/null | grep -q -- '--platform'; then
+    if ((!DRY_RUN)) && ! grep -q -- '--platform' <<<"$(docker save --help 2>/dev/null)"; then
       SAVE_PLATFORM=none
       note "this Docker has no 'docker save --platform' (needs 28+); saving the images as they are"
     fi

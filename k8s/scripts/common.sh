@@ -276,7 +276,7 @@ KIND_CONFIG=k8s/kind-config.yaml
 # The context must exist before any lesson runs; otherwise say how to create it.
 need_context() {
   ((DRY_RUN)) && return 0
-  if ! kubectl config get-contexts -o name 2>/dev/null | grep -qxF "$KUBE_CONTEXT"; then
+  if ! grep -qxF "$KUBE_CONTEXT" <<<"$(kubectl config get-contexts -o name 2>/dev/null)"; then
     printf '%s: kubectl has no context %s; create the cluster first: make %s-up %s-load (or set KUBE_CONTEXT)\n' \
       "${0##*/}" "$KUBE_CONTEXT" "$CLUSTER" "$CLUSTER" >&2
     exit 1
