@@ -93,7 +93,7 @@ test-images: lint-images images test-images-run test-multiarch ## Images: hadoli
 
 lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
 	hadolint images/Dockerfile
-	shellcheck .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo
+	shellcheck .ci/run .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo
 
 test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
