@@ -209,19 +209,7 @@ fn run(opts: &Opts) -> Result<()> {
         "one-shot wall time: {} runs each, interleaved, after {WARMUP} warm-up runs",
         opts.runs
     ));
-    let mut wall_rust = Vec::new();
-    let mut wall_py = Vec::new();
-    for i in 0..WARMUP + opts.runs {
-        for (cmd, samples) in [(&rust_once, &mut wall_rust), (&py_once, &mut wall_py)] {
-            let (took, status) = child::timed_run(cmd)?;
-            if status != 0 {
-                return Err(format!("{cmd:?} ended with {}", child::describe(status)).into());
-            }
-            if i >= WARMUP {
-                samples.push(took.as_secs_f64());
-            }
-        }
-    }
+    let [wall_rust, wall_py] = wall_times([&rust_once, &py_once], opts.runs)?;
     let (rust_med, rust_p90) = (median(&wall_rust), p90(&wall_rust));
     table.row(
         format!("One-shot wall time to exit (median of {}, p90)", opts.runs),
@@ -261,20 +249,7 @@ fn run(opts: &Opts) -> Result<()> {
         "hello-loop check: {} runs after {WARMUP} warm-up runs",
         opts.runs
     ));
-    let mut wall_check = Vec::new();
-    for i in 0..WARMUP + opts.runs {
-        let (took, status) = child::timed_run(&rust_check)?;
-        if status != 0 {
-            return Err(format!(
-                "hello-loop check of a fresh heartbeat ended with {}",
-                child::describe(status)
-            )
-            .into());
-        }
-        if i >= WARMUP {
-            wall_check.push(took.as_secs_f64());
-        }
-    }
+    let [wall_check] = wall_times([&rust_check], opts.runs)?;
     let check_med = median(&wall_check);
     table.row(
         format!(
@@ -445,6 +420,24 @@ fn run(opts: &Opts) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Wall times in seconds of `runs` runs of each command, after WARMUP runs that are not kept.
+/// The commands take turns, so a slow spell on the machine hits them alike. Each must exit 0.
+fn wall_times<const N: usize>(cmds: [&Argv; N], runs: usize) -> Result<[Vec<f64>; N]> {
+    let mut samples = std::array::from_fn(|_| Vec::with_capacity(runs));
+    for i in 0..WARMUP + runs {
+        for (cmd, kept) in cmds.iter().zip(&mut samples) {
+            let (took, status) = child::timed_run(cmd)?;
+            if status != 0 {
+                return Err(format!("{cmd:?} ended with {}", child::describe(status)).into());
+            }
+            if i >= WARMUP {
+                kept.push(took.as_secs_f64());
+            }
+        }
+    }
+    Ok(samples)
 }
 
 /// A peak-RSS row: medians of both sides (KiB samples) against the RSS target.
