@@ -22,7 +22,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
+from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
@@ -340,8 +340,7 @@ def readmes() -> list[Path]:
 
 def guides() -> list[Path]:
     """Every other README that states Kubernetes facts: the teaching guide and the how-tos."""
-    root = K8S.parent
-    return [root / "README.md", root / "images" / "README.md", K8S / "scripts" / "README.md"]
+    return [REPO / "README.md", REPO / "images" / "README.md", K8S / "scripts" / "README.md"]
 
 
 FACT_RULES = [check_crash_loop_backoff, check_exit_codes, check_reasons, check_defaults, check_ga_versions]
@@ -353,7 +352,7 @@ class ReadmeFactsTest(unittest.TestCase):
         for path in readmes() + guides():
             text = path.read_text()
             for rule in FACT_RULES:
-                with self.subTest(readme=str(path.relative_to(K8S.parent)), rule=rule.__name__):
+                with self.subTest(readme=str(path.relative_to(REPO)), rule=rule.__name__):
                     self.assertEqual(rule(text, FACTS_SHEET), [])
 
     def test_the_key_facts_are_actually_stated(self):
