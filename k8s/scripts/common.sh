@@ -269,8 +269,9 @@ need() {
 # The tool that runs the cluster: kind or minikube.
 cluster_tool() { echo "$CLUSTER"; }
 
-# The kind release whose node image k8s/kind-config.yaml pins (see the comment there).
-KIND_VERSION=v0.32.0
+# Pinned versions (kind, kubectl) live in k8s/versions.env, the one place every script reads.
+# shellcheck source=k8s/versions.env
+source k8s/versions.env
 KIND_CONFIG=k8s/kind-config.yaml
 
 # The context must exist before any lesson runs; otherwise say how to create it.

@@ -182,7 +182,7 @@ check "the lessons use exactly the images make builds and loads" images_agree
 
 kind_pins_agree() {
   local scripts workflow image
-  scripts=$(sed -n 's/^KIND_VERSION=//p' "$SCRIPTS/common.sh")
+  scripts=$(sed -n 's/^KIND_VERSION=//p' k8s/versions.env)
   workflow=$(sed -n 's/^ *KIND_VERSION: *//p' .github/workflows/ci.yml | tr -d '"')
   image=$(sed -n 's/^ *image: *//p' k8s/kind-config.yaml)
   echo "scripts $scripts, workflow $workflow, node image $image"
