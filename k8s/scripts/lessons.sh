@@ -34,10 +34,35 @@ begin_lesson() {
   say "Lesson $n: $title"
 }
 
+# The label selector of every pod a lesson folder creates: its workloads' instance labels, read from
+# the manifests (no cluster needed, so a dry run prints the same command).
+lesson_pods() {
+  local names
+  names=$(sed -n 's/^ *app\.kubernetes\.io\/instance: *//p' "$1"/*.yaml | sort -u | paste -sd, -)
+  echo "app.kubernetes.io/instance in ($names)"
+}
+
+# Delete a lesson's objects and wait until their pods are gone too. kubectl's default cascade is
+# background: `delete --wait` returns once the Deployment/Job/CronJob is gone while its pods are
+# still terminating (and still in phase Running), so a replay could pick the old pod. Foreground
+# keeps each owner until its dependents are deleted; the wait on the pods covers what is left.
+remove_lesson() {
+  local dir=$1 pods
+  pods=$(lesson_pods "$dir")
+  k delete -k "$dir" --ignore-not-found --cascade=foreground --wait=true --timeout=120s || {
+    diagnose
+    fail "the objects of $dir were not deleted within 120s"
+  }
+  k wait --for=delete pods -l "$pods" --timeout=120s || {
+    diagnose
+    fail "the pods of $dir were still there 120s after their owners were deleted"
+  }
+}
+
 # Remove whatever an earlier run left, then apply the lesson's folder.
 fresh_apply() {
   local dir=$1
-  k delete -k "$dir" --ignore-not-found --wait=true --timeout=120s
+  remove_lesson "$dir"
   k apply -k "$dir"
 }
 
@@ -49,7 +74,7 @@ cleanup_lesson() {
     return 0
   fi
   say "cleaning up $dir"
-  k delete -k "$dir" --ignore-not-found --wait=true --timeout=120s
+  remove_lesson "$dir"
 }
 
 # kubectl wait with a bounded timeout; on timeout, diagnostics and a one-line failure.
@@ -63,17 +88,33 @@ wait_for() {
   }
 }
 
-# POD: the name of the one running pod of a workload (after its rollout finished).
-running_pod() {
-  local instance=$1
-  kcap POD get pods -l "app.kubernetes.io/instance=$instance" --field-selector=status.phase=Running \
-    -o 'jsonpath={.items[0].metadata.name}' || fail "cannot list the pods of $instance"
+# first_pod PHASE INSTANCE: POD = the first pod of a workload in PHASE that is not being deleted. A
+# terminating pod keeps its phase (Running) until it is gone, so pods with a deletionTimestamp are
+# skipped. The listing ranges over the items: `{.items[0]...}` fails on an empty list ("array index
+# out of bounds"), and an empty list must end in diagnostics and one FAIL line like any failure.
+first_pod() {
+  local phase=$1 instance=$2 listing name deleting
+  kcap listing get pods -l "app.kubernetes.io/instance=$instance" --field-selector="status.phase=$phase" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"\n"}{end}' || {
+    diagnose
+    fail "cannot list the pods of $instance"
+  }
+  POD=''
+  while IFS='|' read -r name deleting; do
+    if [[ -n $name && -z $deleting ]]; then
+      POD=$name
+      break
+    fi
+  done <<<"$listing"
   ((DRY_RUN)) && POD="POD" # a placeholder: the real name is only known on a live cluster
   [[ -n $POD ]] || {
     diagnose
-    fail "no running pod of $instance"
+    fail "no pod of $instance in phase $phase that is not being deleted (saw: ${listing:-no pods})"
   }
 }
+
+# POD: the name of the one running pod of a workload (after its rollout finished).
+running_pod() { first_pod Running "$1"; }
 
 # Wait until a background command has written its first line (a watch or a log stream is
 # connected), at most 20 s: deleting a pod before its watch is connected would lose the evidence.
@@ -206,7 +247,7 @@ lesson_3() {
 # ------------------------------------------------------------------------------------------ 4
 LESSON_TITLE_4="a CronJob runs the program every minute"
 lesson_4() {
-  local dir app=once-cronjob message pod logs
+  local dir app=once-cronjob message logs
   dir=$(lesson_dir 4)
   begin_lesson 4 "$LESSON_TITLE_4"
   narrate "A CronJob creates a Job on a schedule (here every minute), and each Job runs to completion." \
@@ -216,10 +257,8 @@ lesson_4() {
   k get cronjob,jobs,pods -l "app.kubernetes.io/instance=$app"
   kcap message get cronjob "$app" \
     -o 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].env[?(@.name=="HELLO_MESSAGE")].value}'
-  kcap pod get pods -l "app.kubernetes.io/instance=$app" --field-selector=status.phase=Succeeded \
-    -o 'jsonpath={.items[0].metadata.name}'
-  ((DRY_RUN)) && pod=POD
-  kcap logs logs "$pod"
+  first_pod Succeeded "$app"
+  kcap logs logs "$POD"
   expect "a completed run printed the CronJob's HELLO_MESSAGE" "message '$message', log: $logs" \
     grep -qxF -- "$message" <<<"$logs"
 }
@@ -339,6 +378,14 @@ restarted() {
   int_ge "$n" 1
 }
 
+# A command that fails outside a check (kubectl answering an error) ends the lesson through
+# `set -e`; without this it would end with kubectl's own message only, or none.
+command_failed() {
+  local rc=$1 cmd=$2
+  diagnose
+  printf '%sFAIL: the command above failed (exit %s): %s%s\n' "$C_BAD" "$rc" "$cmd" "$C_OFF" >&2
+}
+
 # play_lesson N: run one lesson in a subshell (a failed check ends that lesson only, and its
 # background watches are stopped), then clean up its objects whatever happened. Sets LESSON_RC.
 # Never call it as a condition (`if play_lesson`, `play_lesson ||`): bash then ignores `set -e`
@@ -348,7 +395,8 @@ play_lesson() {
   lesson_dir "$n" >/dev/null
   set +e
   (
-    set -e
+    set -eE # -E: the ERR trap also fires inside the lesson's functions
+    trap 'command_failed $? "$BASH_COMMAND"' ERR
     trap kill_bg EXIT
     "lesson_$n"
   )

@@ -11,7 +11,9 @@
 #    evaluated locally;
 #  - the images the lessons use are the ones `make images`/`kind-load` handle; the kind version in
 #    the scripts, the workflow and the pinned node image agree;
-#  - missing tools are reported with an install hint, before any command runs; bad settings exit 2.
+#  - missing tools are reported with an install hint, before any command runs; bad settings exit 2;
+#  - on the stand-ins: a replay waits until the previous run's pods are gone, a terminating pod is
+#    never picked, an empty pod list or a kubectl error ends a lesson with diagnostics and one FAIL.
 # Ends with "test-flows: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -275,6 +277,67 @@ check "e2e catches a CronJob that never succeeds (bounded wait)" fake_e2e_catche
 check "e2e catches lesson 5 retrying too often" fake_e2e_catches 5 'backoffLimit + 1 failed pods'
 check "e2e catches lesson 6 exiting 143 instead of 137" fake_e2e_catches 6 'exit code 137 (saw: 143)'
 check "e2e catches lesson 8 without a liveness failure" fake_e2e_catches 8 'Liveness probe failed'
+
+# ---- replays and pod lists. A replay must start only when the previous run's pods are gone (they
+# stay in phase Running while they terminate), a pod being deleted must never be picked, and an
+# empty pod list or a kubectl error must end the lesson with diagnostics and one FAIL line.
+replay_waits_for_old_pods() {
+  local rc=0 dir
+  fake "$TMP/replay.log" env FAKE_REPLAY=1 "$SCRIPTS/e2e.sh" || rc=$?
+  grep -E '^FAIL|^e2e:' "$TMP/replay.log"
+  cat "$FAKE_STATE/races" 2>/dev/null
+  ((rc == 0)) && [[ ! -e $FAKE_STATE/races ]] || return 1
+  for dir in k8s/[0-9][0-9]-*/; do
+    grep -q -- "delete -k ${dir%/} --ignore-not-found --cascade=foreground --wait=true" "$FAKE_STATE/calls" || {
+      echo "${dir%/} is not deleted with --cascade=foreground --wait=true"
+      return 1
+    }
+  done
+}
+check "a replay waits until the previous run's pods are gone (foreground delete, wait --for=delete)" \
+  replay_waits_for_old_pods
+
+terminating_pod_skipped() {
+  local rc=0
+  fake "$TMP/terminating.log" env FAKE_TERMINATING=1 E2E_LESSONS="3 4 6 8" POLL_TIMEOUT_OVERRIDE=3 "$SCRIPTS/e2e.sh" || rc=$?
+  grep -E '^FAIL|^e2e:|-7f00' "$TMP/terminating.log"
+  ((rc == 0)) && grep -q '^e2e: 4 passed, 0 failed$' "$TMP/terminating.log" &&
+    ! grep -E -- '-7f00( |$)' "$FAKE_STATE/calls"
+}
+check "a pod with a deletionTimestamp (still phase Running) is never the lesson's pod" terminating_pod_skipped
+
+one_fail_line() { # LOG N WANT: one lesson failed, with diagnostics and exactly one FAIL line saying WANT
+  local log=$1 n=$2 want=$3
+  grep -E '^FAIL|^e2e:' "$log"
+  grep -q '^e2e: 0 passed, 1 failed$' "$log" && grep -q -- '--- diagnostics' "$log" &&
+    [[ $(grep -c '^FAIL' "$log") == 1 ]] && grep -q "^FAIL: .*$want" "$log" &&
+    grep -q "failed: lesson $n" "$log" && no_watch_left
+}
+empty_pod_list() { # N WANT
+  local rc=0
+  fake "$TMP/empty-$1.log" env FAKE_NO_PODS=1 E2E_LESSONS="$1" POLL_TIMEOUT_OVERRIDE=3 "$SCRIPTS/e2e.sh" || rc=$?
+  ((rc == 1)) && one_fail_line "$TMP/empty-$1.log" "$1" "$2"
+}
+check "an empty list of running pods: diagnostics and one FAIL line (lesson 3)" \
+  empty_pod_list 3 'no pod of loop-deployment in phase Running'
+check "an empty list of succeeded pods: diagnostics and one FAIL line (lesson 4)" \
+  empty_pod_list 4 'no pod of once-cronjob in phase Succeeded'
+standin_empty_list_is_kubectls() { # what the old `{.items[0]...}` template met on an empty list
+  local rc=0
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  FAKE_NO_PODS=1 FAKE_STATE=$FAKE_STATE "$SCRIPTS/testdata/fake-bin/kubectl" -n hello-demo get pods \
+    -l app.kubernetes.io/instance=loop-deployment --field-selector=status.phase=Running \
+    -o 'jsonpath={.items[0].metadata.name}' 2>"$TMP/items0.err" || rc=$?
+  cat "$TMP/items0.err"
+  ((rc == 1)) && grep -q 'array index out of bounds: index 0, length 0' "$TMP/items0.err"
+}
+check "the stand-in answers {.items[0]} on an empty list with kubectl's error" standin_empty_list_is_kubectls
+kubectl_error_in_lesson() {
+  local rc=0
+  fake "$TMP/kerror.log" env FAKE_BREAK=2 E2E_LESSONS=2 "$SCRIPTS/e2e.sh" || rc=$?
+  ((rc == 1)) && one_fail_line "$TMP/kerror.log" 2 'the command above failed (exit 1)'
+}
+check "a kubectl error outside a check: diagnostics and one FAIL line" kubectl_error_in_lesson
 
 kind_up_idempotent() { # twice on the same (simulated) machine: one create, then reuse
   FAKE_STATE=$(mktemp -d -p "$TMP")
