@@ -22,6 +22,8 @@ REPO = K8S.parent
 FACTS = K8S / "checks" / "facts.md"
 SHARED_FACTS = REPO.parent / "shared" / "reference" / "facts.md"
 FACTS_HEADER = re.compile(r"\A<!--.*?-->\n", re.S)
+# Where the copy of the shared sheet ends and this project's own sourced facts begin.
+FACTS_ADDITIONS = "\n<!-- PROJECT ADDITIONS"
 COMPONENT = K8S / "components" / "hello-demo" / "kustomization.yaml"
 NAMESPACE = "hello-demo"
 LESSON_DIR = re.compile(r"^\d\d-[a-z0-9-]+$")
