@@ -22,7 +22,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
+from lessons import FACTS, FACTS_ADDITIONS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
@@ -378,9 +378,47 @@ class ReadmeFactsTest(unittest.TestCase):
 class VendoredFactsTest(unittest.TestCase):
     @unittest.skipUnless(SHARED_FACTS.is_file(), f"no shared sheet at {SHARED_FACTS} to compare with")
     def test_the_copy_matches_the_shared_sheet(self):
-        copy = FACTS_HEADER.sub("", FACTS.read_text(), count=1)
+        copy = FACTS_HEADER.sub("", FACTS.read_text(), count=1).split(FACTS_ADDITIONS, 1)[0]
         self.assertEqual(copy, SHARED_FACTS.read_text(),
                          f"k8s/checks/facts.md differs from {SHARED_FACTS}; copy the shared sheet again")
+
+
+def pinned_versions() -> dict[str, str]:
+    """KEY=value lines of k8s/versions.env, the one place for the kind and kubectl versions."""
+    text = (K8S / "versions.env").read_text()
+    return dict(re.findall(r"^([A-Z_]+)=(\S+)$", text, re.M))
+
+
+def check_stated_versions(text: str, pins: dict[str, str]) -> list[str]:
+    """Every kind/kubectl version the README states is the pinned one; the kubectl range is the
+    pinned minor plus or minus one (kubectl's supported skew)."""
+    problems = []
+    flat = " ".join(text.split())
+    stated = {"KIND_VERSION": re.findall(r"\bkind(?:\]\([^)]*\))?\s+(v\d+\.\d+\.\d+)", flat),
+              "KUBECTL_VERSION": re.findall(r"\bkubectl\s+(v\d+\.\d+\.\d+)", flat)}
+    for key, versions in stated.items():
+        if not versions:
+            problems.append(f"README states no {key} (k8s/versions.env: {pins[key]})")
+        problems += [f"README says {v}, k8s/versions.env has {key}={pins[key]}" for v in versions if v != pins[key]]
+    minor = int(pins["KUBECTL_VERSION"].split(".")[1])
+    for low, high in re.findall(r"\bkubectl\s+1\.(\d+)\s*[–-]\s*1\.(\d+)", flat):
+        if (int(low), int(high)) != (minor - 1, minor + 1):
+            problems.append(f"kubectl range 1.{low}–1.{high}: one minor either side of 1.{minor} is "
+                            f"1.{minor - 1}–1.{minor + 1}")
+    return problems
+
+
+class PinnedVersionsTest(unittest.TestCase):
+    def test_readme_states_the_pinned_versions(self):
+        self.assertEqual(check_stated_versions((REPO / "README.md").read_text(), pinned_versions()), [])
+
+    def test_a_wrong_version_is_caught(self):
+        pins = {"KIND_VERSION": "v0.32.0", "KUBECTL_VERSION": "v1.36.1"}
+        self.assertNotEqual(check_stated_versions("kind v0.32.0 and kubectl v1.34.0", pins), [])
+        self.assertNotEqual(check_stated_versions("[kind](https://x) v0.31.0, kubectl v1.36.1", pins), [])
+        self.assertNotEqual(check_stated_versions("kind v0.32.0, kubectl v1.36.1: any kubectl 1.34–1.36", pins), [])
+        self.assertNotEqual(check_stated_versions("kind v0.32.0 only", pins), [])
+        self.assertEqual(check_stated_versions("kind v0.32.0, kubectl v1.36.1: any kubectl 1.35–1.37", pins), [])
 
 
 class ReadmeShapeTest(unittest.TestCase):

@@ -9,8 +9,8 @@
 #    whose server is a closed local port, and must get as far as connecting (an unknown flag, a bad
 #    --for=jsonpath or a broken kustomization fails before that); each jsonpath template is also
 #    evaluated locally;
-#  - the images the lessons use are the ones `make images`/`kind-load` handle; the kind version in
-#    the scripts, the workflow and the pinned node image agree;
+#  - the images the lessons use are the ones `make images`/`kind-load` handle; the workflow reads the
+#    kind and kubectl versions from k8s/versions.env, and kubectl's minor is the node image's;
 #  - missing tools are reported with an install hint, before any command runs; bad settings exit 2;
 #  - on the stand-ins: a replay waits until the previous run's pods are gone, a terminating pod is
 #    never picked, an empty pod list or a kubectl error ends a lesson with diagnostics and one FAIL.
@@ -182,18 +182,41 @@ images_agree() {
 }
 check "the lessons use exactly the images make builds and loads" images_agree
 
+# k8s/versions.env is the one place for the kind and kubectl versions: the workflow's e2e job reads
+# it into $GITHUB_ENV and hands both to helm/kind-action (whose own kubectl default is older), with no
+# version literal of its own; kubectl's minor is the node image's, as kubectl's skew policy wants.
+# shellcheck disable=SC2016 # the workflow's ${{ ... }} expressions are matched literally
 kind_pins_agree() {
-  local scripts workflow image
-  scripts=$(sed -n 's/^KIND_VERSION=//p' k8s/versions.env)
-  workflow=$(sed -n 's/^ *KIND_VERSION: *//p' .github/workflows/ci.yml | tr -d '"')
+  local kind kubectl image node wf=.github/workflows/ci.yml
+  kind=$(sed -n 's/^KIND_VERSION=//p' k8s/versions.env)
+  kubectl=$(sed -n 's/^KUBECTL_VERSION=//p' k8s/versions.env)
   image=$(sed -n 's/^ *image: *//p' k8s/kind-config.yaml)
-  echo "scripts $scripts, workflow $workflow, node image $image"
-  [[ -n $scripts && $scripts == "$workflow" ]] &&
-    [[ $image =~ ^kindest/node:v[0-9.]+@sha256:[0-9a-f]{64}$ ]] &&
-    grep -q "kind $scripts" k8s/kind-config.yaml &&
-    grep -q '^name: hello$' k8s/kind-config.yaml
+  node=$(sed -n 's/^kindest\/node:\(v[0-9.]*\)@.*/\1/p' <<<"$image")
+  echo "versions.env: kind $kind, kubectl $kubectl; node image $image"
+  [[ $kind =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ && $kubectl =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || return 1
+  [[ $image =~ ^kindest/node:v[0-9.]+@sha256:[0-9a-f]{64}$ ]] &&
+    grep -q "kind $kind" k8s/kind-config.yaml && grep -q '^name: hello$' k8s/kind-config.yaml || return 1
+  [[ ${kubectl%.*} == "${node%.*}" ]] || {
+    echo "KUBECTL_VERSION $kubectl is not the node image's minor (${node%.*})"
+    return 1
+  }
+  grep -qF "grep -E '^[A-Z_]+=' k8s/versions.env | tee -a \"\$GITHUB_ENV\"" "$wf" || {
+    echo "$wf does not append k8s/versions.env to \$GITHUB_ENV"
+    return 1
+  }
+  local input
+  for input in 'version: ${{ env.KIND_VERSION }}' 'kubectl_version: ${{ env.KUBECTL_VERSION }}'; do
+    grep -A6 'uses: helm/kind-action@' "$wf" | grep -qF "$input" || {
+      echo "helm/kind-action is not given '$input' (from k8s/versions.env)"
+      return 1
+    }
+  done
+  ! grep -nE "(KIND|KUBECTL)_VERSION: |$kind|${kubectl%.*}\.|${node%.*}\." "$wf" || {
+    echo "$wf has a version of its own (above); it must read k8s/versions.env"
+    return 1
+  }
 }
-check "kind version (scripts, workflow) and the digest-pinned node image agree" kind_pins_agree
+check "kind/kubectl pins: one place (versions.env) read by the workflow; kubectl minor = node image's" kind_pins_agree
 
 # ---- missing tools: named with an install hint, before any command is printed
 missing_tools() {
