@@ -16,6 +16,7 @@ The last class feeds wrong statements to each rule and expects it to object.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import unittest
@@ -103,7 +104,7 @@ def prose(text: str) -> str:
 
 def units(text: str) -> list[str]:
     """Paragraphs, list items and table rows, whitespace-flattened: the unit a statement lives in."""
-    pieces = re.split(r"\n\s*\n|\n(?=\s*[-*] )|\n(?=\|)|\n(?=#)", prose(text))
+    pieces = re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )|\n(?=\|)|\n(?=#)", prose(text))
     return [" ".join(p.split()) for p in pieces if p.strip()]
 
 
@@ -331,6 +332,50 @@ def check_illustrative(text: str) -> list[str]:
     return problems
 
 
+def rolling_update(deployment: dict, f: Facts) -> tuple[int, int, int, int]:
+    """replicas, maxSurge, maxUnavailable (percentages resolved as the Deployment controller does:
+    surge rounds up, unavailable rounds down) and minReadySeconds of a rendered Deployment."""
+    spec = deployment["spec"]
+    replicas = spec.get("replicas", 1)
+    rolling = spec.get("strategy", {}).get("rollingUpdate", {})
+
+    def resolve(key: str, round_up: bool) -> int:
+        value = rolling.get(key, f"{f.rolling_default_pct[key]}%")
+        if isinstance(value, str) and value.endswith("%"):
+            exact = replicas * int(value[:-1]) / 100
+            return math.ceil(exact) if round_up else math.floor(exact)
+        return int(value)
+
+    return replicas, resolve("maxSurge", True), resolve("maxUnavailable", False), spec.get("minReadySeconds", 0)
+
+
+def deployment_of(folder: Path) -> dict:
+    return next(o for o in render(folder) if o["kind"] == "Deployment")
+
+
+def check_rollout_time(text: str, deployment: dict, f: Facts) -> list[str]:
+    """A rollout statement must not call it 'about a second', and a stated range must be at least the
+    rounds the strategy needs times minReadySeconds (each new pod must stay ready that long)."""
+    problems = []
+    replicas, surge, unavailable, min_ready = rolling_update(deployment, f)
+    rounds = math.ceil(replicas / max(surge + unavailable, 1))
+    for unit in units(text):
+        for sentence in sentences(unit):
+            if not re.search(r"\brollouts?\b", sentence, re.I):
+                continue
+            if re.search(r"\brollouts?\b[^.;]*\btakes? about a second", sentence, re.I):
+                problems.append(f"a rollout is not 'about a second': {sentence[:100]}")
+            for low, high in RANGE.findall(sentence):
+                if int(low) < rounds * min_ready or int(high) < int(low):
+                    problems.append(f"rollout of {replicas} replicas, {rounds} round(s) of minReadySeconds "
+                                    f"{min_ready}: at least {rounds * min_ready} s, README says {low}–{high} s")
+    return problems
+
+
+def number_word(n: int) -> str:
+    return ["no", "one", "two", "three", "four"][n] if n < 5 else str(n)
+
+
 LESSON_SECTIONS = ["## Run", "## What you will see", "## Why", "## Try next"]
 
 
@@ -406,6 +451,36 @@ def check_stated_versions(text: str, pins: dict[str, str]) -> list[str]:
             problems.append(f"kubectl range 1.{low}–1.{high}: one minor either side of 1.{minor} is "
                             f"1.{minor - 1}–1.{minor + 1}")
     return problems
+
+
+class RolloutTest(unittest.TestCase):
+    def test_rollout_time_follows_lesson_3s_strategy(self):
+        deployment = deployment_of(K8S / "03-loop-deployment")
+        for path in [REPO / "README.md", K8S / "README.md", K8S / "03-loop-deployment" / "README.md"]:
+            text = path.read_text()
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertEqual(check_rollout_time(text, deployment, FACTS_SHEET), [])
+                self.assertRegex(" ".join(text.split()), r"rollout[^.]*about 12–15 s",
+                                 "the rollout time of lesson 3 must be stated")
+                self.assertRegex(" ".join(text.split()),
+                                 r"(each old pod|old pod's termination)[^.]*about a second"
+                                 r"|about a second[^.]*(each old pod|old pod's termination)")
+
+    def test_wrong_rollout_time_is_caught(self):
+        deployment = deployment_of(K8S / "03-loop-deployment")
+        self.assertNotEqual(check_rollout_time("A rollout takes about a second.", deployment, FACTS_SHEET), [])
+        self.assertNotEqual(check_rollout_time("The rollout takes about 3–5 s.", deployment, FACTS_SHEET), [])
+
+    def test_lesson_1_try_next_shows_the_stuck_rollout(self):
+        # One replica under the default strategy: maxSurge rounds up to 1, maxUnavailable down to 0,
+        # so the crash-looping new pod never lets the old one go: replicas + surge pods.
+        replicas, surge, unavailable, _ = rolling_update(deployment_of(K8S / "01-deployment-crashloop"), FACTS_SHEET)
+        self.assertEqual((replicas, surge, unavailable), (1, 1, 0))
+        try_next = " ".join(section((K8S / "01-deployment-crashloop" / "README.md").read_text(), "Try next").split())
+        self.assertIn(f"{number_word(replicas + surge)} pods", try_next)
+        self.assertRegex(try_next, rf"`maxSurge` rounds up to {surge}")
+        self.assertRegex(try_next, rf"`maxUnavailable` down to {unavailable}")
+        self.assertIn("ProgressDeadlineExceeded", try_next)
 
 
 class PinnedVersionsTest(unittest.TestCase):
