@@ -407,6 +407,8 @@ class ReadmeFactsTest(unittest.TestCase):
             "01-deployment-crashloop": [rf"restart: {f.crash_initial} s, then\s+doubling",
                                         rf"cap of {f.crash_max} s", r"first restart happens at once",
                                         rf"run for {f.crash_reset_min} minutes"],
+            "04-cronjob": [r"marked `Failed` only once that pod has terminated",
+                           r"keep the Job active for its whole grace period"],
             "05-failing-job": [rf"defaults to {f.backoff_limit_default}\b", "BackoffLimitExceeded",
                                "reason\s+`PodFailurePolicy`"],
             "06-grace-period": [r"137 = 128 \+ 9",
