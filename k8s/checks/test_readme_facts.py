@@ -23,7 +23,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import FACTS, FACTS_ADDITIONS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
+from lessons import FACTS, K8S, NAMESPACE, REPO, lesson_dirs, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
@@ -425,12 +425,6 @@ class ReadmeFactsTest(unittest.TestCase):
                     self.assertTrue(re.search(" ".join(pattern.split()), text), f"{lesson}/README.md lacks /{pattern}/")
 
 
-class VendoredFactsTest(unittest.TestCase):
-    @unittest.skipUnless(SHARED_FACTS.is_file(), f"no shared sheet at {SHARED_FACTS} to compare with")
-    def test_the_copy_matches_the_shared_sheet(self):
-        copy = FACTS_HEADER.sub("", FACTS.read_text(), count=1).split(FACTS_ADDITIONS, 1)[0]
-        self.assertEqual(copy, SHARED_FACTS.read_text(),
-                         f"k8s/checks/facts.md differs from {SHARED_FACTS}; copy the shared sheet again")
 
 
 def pinned_versions() -> dict[str, str]:
