@@ -34,7 +34,7 @@ check-help: ## Fail when a phony target has no "## description" (so make help st
 	  grep -qF -- "$$d" <<<"$$help" || { echo "make help does not print this description whole: $$d"; exit 1; }; done
 
 # ---------------------------------------------------------------- workspace
-.PHONY: build release test test-rust lint fmt bench tools
+.PHONY: build release test test-rust lint check-msrv fmt bench tools
 
 build: ## Build both programs (debug)
 	cargo build --workspace
@@ -47,9 +47,12 @@ test: test-rust lint test-images test-flows ## Run every check CI runs: Rust tes
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
 
-lint: tools lint-images check-k8s check-help ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
+lint: tools lint-images check-k8s check-help check-msrv ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+check-msrv: ## Fail when a locked dependency needs a newer Rust than Cargo.toml's rust-version (cargo metadata)
+	.ci/check-msrv
 
 fmt: ## Format the Rust code
 	cargo fmt --all
