@@ -313,16 +313,7 @@ impl Running {
     /// this process may not create one. Under CI (`CI` set) that is a failure, not a skip: CI runs
     /// as root, and these are the tests that prove the container behaviour.
     pub fn spawn_as_pid1(program: &str, args: &[&str], env: &[(&str, &str)]) -> Option<Self> {
-        if let Some(reason) = pid_namespace_unavailable() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PID-namespace test cannot run under CI: {reason}"
-            );
-            eprintln!("skipped: {reason}");
-            return None;
-        }
-        let running = Self::start(Wrapper::PidNamespace, program, args, env);
-        Some(running)
+        pid_namespace_usable().then(|| Self::start(Wrapper::PidNamespace, program, args, env))
     }
 
     /// Like [`Running::spawn`], with stdout and/or stderr given instead of captured, and
@@ -335,15 +326,8 @@ impl Running {
         streams: Streams,
         as_pid1: bool,
     ) -> Option<Self> {
-        if as_pid1 {
-            if let Some(reason) = pid_namespace_unavailable() {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PID-namespace test cannot run under CI: {reason}"
-                );
-                eprintln!("skipped: {reason}");
-                return None;
-            }
+        if as_pid1 && !pid_namespace_usable() {
+            return None;
         }
         let wrapper = if as_pid1 {
             Wrapper::PidNamespace
@@ -564,6 +548,19 @@ fn unshare() -> &'static str {
         .into_iter()
         .find(|p| Path::new(p).exists())
         .unwrap_or("unshare")
+}
+
+/// Whether a PID namespace can be made here; when not, says why (a skip), or fails under CI.
+fn pid_namespace_usable() -> bool {
+    let Some(reason) = pid_namespace_unavailable() else {
+        return true;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "PID-namespace test cannot run under CI: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+    false
 }
 
 /// Why a PID namespace cannot be made here, if it cannot.
