@@ -13,16 +13,26 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The longest one write may sleep in the kernel before the caller gets control back.
 pub const ATTEMPT: Duration = Duration::from_millis(10);
 
+static DISABLED: AtomicBool = AtomicBool::new(false);
+
+/// From now on, writes are plain write(2) calls with no timer and no SIGALRM handler: for
+/// `hello-loop --signals ignore` (the naive program on purpose, which installs no handler of any
+/// kind) and for `hello-loop check` (a probe that installs no handler).
+pub fn disable() {
+    DISABLED.store(true, Ordering::Relaxed);
+}
+
 /// Writes as much of `buf` to `fd` as the kernel takes within about [`ATTEMPT`]: `Ok(n)` with
 /// `n` the bytes taken, 0 when the file is blocked (a full pipe, a paused terminal). Errors other
 /// than blocking (a broken pipe, a full disk, a read-only descriptor) are returned as they are.
 pub fn write_bounded(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    let _alarm = Alarm::arm();
+    let _alarm = (!DISABLED.load(Ordering::Relaxed)).then(Alarm::arm);
     // SAFETY: the pointer and length describe `buf`, which outlives the call.
     let n = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
     if let Ok(n) = usize::try_from(n) {

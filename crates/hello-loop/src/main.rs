@@ -94,7 +94,11 @@ impl Args {
 fn main() -> ExitCode {
     let args: Args = cli::start();
     if let Some(Command::Check { max_age }) = args.command {
+        bounded::disable();
         return check(&args, max_age);
+    }
+    if args.signals == SignalMode::Ignore {
+        bounded::disable();
     }
     let max_age = heartbeat::default_max_age(args.interval);
     let heartbeat = args

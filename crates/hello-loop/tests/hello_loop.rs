@@ -10,6 +10,9 @@ use hello_testkit::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
 
+/// The signals hello-loop handles by default: SIGTERM and SIGINT, and SIGALRM for bounded writes.
+const OUR_HANDLERS: u64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (libc::SIGALRM - 1);
+
 /// An interval no test waits out: if a test passes with it, the program did not wait for it.
 const HOUR: &str = "1h";
 
@@ -155,6 +158,9 @@ fn ignore_mode_outside_a_container_dies_of_sigterm() {
         &[],
     ));
     running.wait_for_log("no signal handlers installed", PROMPTLY);
+    // None of ours: not even the SIGALRM that bounds writes in the default mode. (Rust's own
+    // stack-overflow handlers for SIGSEGV and SIGBUS are there, as in any Rust program.)
+    assert_eq!(running.caught_signals() & OUR_HANDLERS, 0, "SigCgt");
     running.signal(SIGTERM);
     let done = running.wait(PROMPTLY);
     assert_eq!(
@@ -183,6 +189,11 @@ fn broken_pipe_is_a_prompt_graceful_exit_with_one_line() {
 fn runs_one_thread_and_idles_between_lines() {
     let mut running = started(Running::spawn(BIN, &["--interval", HOUR], &[]));
     assert_eq!(running.thread_count(), 1, "current-thread runtime");
+    assert_eq!(
+        running.caught_signals() & OUR_HANDLERS,
+        OUR_HANDLERS,
+        "SigCgt: SIGTERM, SIGINT and the write timer's SIGALRM"
+    );
     let before = running.cpu_ticks();
     assert!(running.still_running_after(Duration::from_secs(1)));
     // A busy wait would burn ~100 ticks (a whole CPU second); an idle process burns none.

@@ -477,6 +477,17 @@ impl Running {
             .unwrap_or(0)
     }
 
+    /// The signals the program has a handler for (`SigCgt` in `/proc/PID/status`), as a mask
+    /// with bit `n - 1` for signal `n`.
+    pub fn caught_signals(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .expect("SigCgt in /proc/PID/status")
+    }
+
     /// CPU time (user + system) used so far, in clock ticks.
     pub fn cpu_ticks(&self) -> u64 {
         let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
