@@ -22,15 +22,19 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## Show this table of contents
 	@# Colour only on a terminal and without NO_COLOR, like the programs themselves.
 	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$(printf '\033[36m'); off=$$(printf '\033[0m'); fi; \
-	awk -v on="$${on:-}" -v off="$${off:-}" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.%-]+:.*## / {printf "  %s%-18s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
+	awk -v on="$${on:-}" -v off="$${off:-}" '/^[a-zA-Z0-9_.%-]+:.*## / {i = index($$0, "## "); printf "  %s%-18s%s %s\n", on, substr($$0, 1, index($$0, ":") - 1), off, substr($$0, i + 3)}' $(MAKEFILE_LIST)
 
-check-help: ## Fail when a phony target has no "## description" (so make help stays complete)
+check-help: ## Fail when a phony target has no "## description" (so make help stays complete) or make help cuts one short
 	@missing=$$(for t in $$(sed -n 's/^\.PHONY://p' $(MAKEFILE_LIST)); do \
 	  grep -qE "^$$t:.*## " $(MAKEFILE_LIST) || echo "$$t"; done); \
 	if [ -n "$$missing" ]; then echo "Makefile: no '## description' (make help) for:" $$missing; exit 1; fi
+	@# Each description is everything after the first "## ", and make help must print it whole.
+	@help=$$(NO_COLOR=1 $(MAKE) help); \
+	sed -n 's/^[a-zA-Z0-9_.%-]*:[^#]*## //p' $(MAKEFILE_LIST) | while IFS= read -r d; do \
+	  grep -qF -- "$$d" <<<"$$help" || { echo "make help does not print this description whole: $$d"; exit 1; }; done
 
 # ---------------------------------------------------------------- workspace
-.PHONY: build release test test-rust lint fmt bench tools
+.PHONY: build release test test-rust lint check-msrv fmt bench tools
 
 build: ## Build both programs (debug)
 	cargo build --workspace
@@ -43,9 +47,12 @@ test: test-rust lint test-images test-flows ## Run every check CI runs: Rust tes
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
 
-lint: tools lint-images check-k8s check-help ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
+lint: tools lint-images check-k8s check-help check-msrv ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+check-msrv: ## Fail when a locked dependency needs a newer Rust than Cargo.toml's rust-version (cargo metadata)
+	.ci/check-msrv
 
 fmt: ## Format the Rust code
 	cargo fmt --all
