@@ -22,6 +22,8 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
+from diagrams import mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
 from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
 
 
@@ -74,6 +76,8 @@ class Facts:
         if {c for c in self.exit_signal} != {130, 137, 143}:
             raise AssertionError(f"facts.md exit codes parsed as {self.exit_signal}")
         grab(r"Terminated reasons: `Completed` \(exit 0\), `Error` \(non-zero\), `OOMKilled`")
+        m = grab(r"Delay before each restart starts at (\d+) ms and doubles, capped at (\d+) minute")
+        self.docker_initial_ms, self.docker_max_ms = int(m.group(1)), int(m.group(2)) * 60_000
 
     @property
     def crash_sequence(self) -> set[int]:
@@ -101,10 +105,36 @@ def prose(text: str) -> str:
     return FENCE.sub("", text)
 
 
+# Mermaid lines that only configure the drawing (their numbers are layout, not statements).
+DIAGRAM_SETUP = re.compile(r"^\s*(---|config:|\w+:$|dateFormat|axisFormat|tickInterval|todayMarker|displayMode|"
+                           r"direction|participant|actor|section|gantt$|flowchart|graph |sequenceDiagram|"
+                           r"stateDiagram|end$|%%)")
+
+
+def diagram_units(text: str) -> list[str]:
+    """The statements in the README's ```mermaid diagrams, checked like prose: each line's words
+    (labels, notes, edge texts, gantt durations) as one unit, after the diagram's title, so a
+    number drawn on a slide is held to the same facts as a number in a sentence."""
+    found = []
+    for block in mermaid_blocks(text):
+        title = re.search(r"^title:\s*\"?(.*?)\"?\s*$", block, re.M)
+        lead = f"{title.group(1)}." if title else ""
+        for line in block.splitlines():
+            if not line.strip() or DIAGRAM_SETUP.match(line) or line.startswith("title:"):
+                continue
+            words = re.sub(r"<br\s*/?>", " ", line)
+            words = re.sub(r"\b[\w-]+(?=[\[({])", " ", words)  # a node's id, right before its shape
+            words = re.sub(r"[\[({]+\"|\"[\])}]+|[\[\]{}]|-+>>?|-\.|\.-|==>|[|\"]", " ", words)  # shapes, arrows
+            words = re.sub(r"\s:\s", ". ", words)  # a gantt task: label : timing
+            found.append(" ".join(f"{lead} {words}".split()))
+    return found
+
+
 def units(text: str) -> list[str]:
-    """Paragraphs, list items and table rows, whitespace-flattened: the unit a statement lives in."""
+    """Paragraphs, list items, table rows and diagram lines, whitespace-flattened: the unit a
+    statement lives in."""
     pieces = re.split(r"\n\s*\n|\n(?=\s*[-*] )|\n(?=\|)|\n(?=#)", prose(text))
-    return [" ".join(p.split()) for p in pieces if p.strip()]
+    return [" ".join(p.split()) for p in pieces if p.strip()] + diagram_units(text)
 
 
 def sentences(unit: str) -> list[str]:
@@ -217,7 +247,7 @@ def check_reasons(text: str, f: Facts) -> list[str]:
     problems = []
     expected = {"Completed": lambda c: c == "0", "Error": lambda c: c != "0",
                 "OOMKilled": lambda c: c == str(next(k for k, v in f.exit_signal.items() if v[0] == "SIGKILL"))}
-    flat = " ".join(prose(text).split())
+    flat = " ".join(prose(text).split() + diagram_units(text))
     pairs = re.findall(r"`(Completed|Error|OOMKilled)`(?:\s*\(|,\s*|\s+(?:for|with)\s+)"
                        r"(?:exit(?: code)?\s+)?(\d+|non-zero|any other exit code)", flat)
     pairs += [(r, c) for c, r in re.findall(r"exit code (\d+), reason `(Completed|Error|OOMKilled)`", flat)]
@@ -286,7 +316,13 @@ def check_against_manifests(text: str, folder: Path) -> list[str]:
     for name, value in re.findall(r"`(HELLO_[A-Z_]+)=([^`\s]+)`", body):
         if (name, value) not in env:
             problems.append(f"{folder.name}/README.md quotes {name}={value}; the manifests do not set it")
-    for key, value in re.findall(r"`(\w+): ([\w./\"-]+)`", body):
+    quoted = re.findall(r"`(\w+): ([\w./\"-]+)`", body)
+    for unit in diagram_units(body):  # a diagram names a field and its value without backticks
+        quoted += re.findall(r"\b([a-z]\w+):? (\d+)\b", unit)
+        for name, value in re.findall(r"\b(HELLO_[A-Z_]+)=([\w.]+)", unit):
+            if (name, value) not in env:
+                problems.append(f"{folder.name}/README.md draws {name}={value}; the manifests do not set it")
+    for key, value in quoted:
         value = value.strip('"')
         if key in keys and not any(k == key and str(v) == value for k, v in pairs):
             problems.append(f"{folder.name}/README.md quotes {key}: {value}; the manifests differ")
@@ -323,7 +359,7 @@ def check_kubectl_namespace(text: str) -> list[str]:
 def check_illustrative(text: str) -> list[str]:
     problems = []
     for match in FENCE.finditer(text):
-        if match.group(1) in ("sh", "yaml"):
+        if match.group(1) in ("sh", "yaml", "mermaid"):  # commands, manifests and drawings, not output
             continue
         before = [line for line in text[: match.start()].splitlines() if line.strip()][-3:]
         if not re.search(r"illustrative", " ".join(before), re.I):
@@ -373,6 +409,24 @@ class ReadmeFactsTest(unittest.TestCase):
             for pattern in patterns:
                 with self.subTest(lesson=lesson, pattern=pattern):
                     self.assertTrue(re.search(" ".join(pattern.split()), text), f"{lesson}/README.md lacks /{pattern}/")
+
+
+class DiagramsTest(unittest.TestCase):
+    """The pictures: one per lesson and in the top-level README, their numbers held to the facts
+    (by the rules above, which read diagram lines as units), and the delays the measured restart
+    timelines are drawn beside (k8s/scripts/restart-timeline.sh) equal to the facts sheet's."""
+
+    def test_every_lesson_and_the_top_readme_have_a_diagram(self):
+        for path in [REPO / "README.md"] + [d / "README.md" for d in lesson_dirs()]:
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertTrue(mermaid_blocks(path.read_text()), f"{path.relative_to(REPO)} has no ```mermaid diagram")
+
+    def test_the_timeline_chart_uses_the_documented_delays(self):
+        script = (K8S / "scripts" / "restart-timeline.sh").read_text()
+        constants = {k: int(v) for k, v in re.findall(r"^([A-Z_]+_MS)=(\d+)", script, re.M)}
+        f = FACTS_SHEET
+        self.assertEqual(constants, {"DOCKER_INITIAL_MS": f.docker_initial_ms, "DOCKER_MAX_MS": f.docker_max_ms,
+                                     "KUBELET_INITIAL_MS": f.crash_initial * 1000, "KUBELET_MAX_MS": f.crash_max * 1000})
 
 
 class VendoredFactsTest(unittest.TestCase):
@@ -472,6 +526,32 @@ class RulesCanFailTest(unittest.TestCase):
         self.assertNotEqual(check_against_manifests("It sets `ttlSecondsAfterFinished: 60`.", folder), [])
         self.assertNotEqual(check_against_manifests("```sh\nkubectl -n hello-demo logs job/finite\n```\n", folder), [])
         self.assertEqual(check_against_manifests("## Try next\n\nSet `HELLO_COUNT=7`.\n", folder), [])
+
+    def test_wrong_numbers_in_diagrams_are_caught(self):
+        def drawn(*lines: str) -> str:
+            return "```mermaid\n" + "\n".join(lines) + "\n```\n"
+
+        lesson_1 = (K8S / "01-deployment-crashloop" / "README.md").read_text()
+        wrong = {
+            check_crash_loop_backoff: [
+                lesson_1.replace("back-off 20 s, then run 4 : w2, after w1, 20s", "back-off 25 s, then run 4 : w2, after w1, 25s"),
+                drawn("---", 'title: "CrashLoopBackOff"', "---", "gantt", "    back-off 15 s : w1, 0, 15s"),
+                drawn("flowchart LR", '    a["the kubelet restarts it"] --> b["CrashLoopBackOff: waits 10 s … up to 600 s"]'),
+            ],
+            check_exit_codes: [drawn("sequenceDiagram", "    I-->>K: SIGKILL: exit code 143 = 128 + 9")],
+            check_defaults: [drawn("flowchart LR", '    w["the kubelet waits the grace period (60 s by default)"]')],
+        }
+        for rule, texts in wrong.items():
+            for text in texts:
+                with self.subTest(rule=rule.__name__, text=text[-80:]):
+                    self.assertNotEqual(rule(text, FACTS_SHEET), [])
+        self.assertEqual(check_crash_loop_backoff(lesson_1, FACTS_SHEET), [])
+        folder = K8S / "06-grace-period"
+        for text in [drawn("sequenceDiagram", "    Note over K: waits terminationGracePeriodSeconds 7"),
+                     drawn("sequenceDiagram", "    Note over G: drains for HELLO_SHUTDOWN_DELAY=20s")]:
+            with self.subTest(manifest=text):
+                self.assertNotEqual(check_against_manifests(text, folder), [])
+        self.assertEqual(check_against_manifests(drawn("sequenceDiagram", "    Note over K: waits terminationGracePeriodSeconds 10"), folder), [])
 
     def test_missing_namespace_and_unmarked_output_are_caught(self):
         self.assertNotEqual(check_kubectl_namespace("```sh\nkubectl get pods\n```\n"), [])
