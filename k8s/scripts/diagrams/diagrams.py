@@ -72,6 +72,8 @@ def main() -> int:
     rendered = subprocess.run(["node", str(HERE / "render.mjs"), str(HERE / "puppeteer-config.json"),
                                *map(str, sources)], check=False)
     problems = [] if rendered.returncode == 0 else ["render.mjs failed (above)"]
+    if not sources:
+        problems.append("no ```mermaid block in any README")
     for source in sources:
         svg, png = source.with_suffix(".svg"), source.with_suffix(".png")
         if not svg.is_file() or "<svg" not in svg.read_text():
