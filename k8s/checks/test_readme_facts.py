@@ -215,6 +215,26 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
     return problems
 
 
+def check_docker_restart(text: str, f: Facts) -> list[str]:
+    """Docker's restart delay (--restart=always/on-failure): 100 ms doubling, capped at a minute."""
+    problems = []
+    allowed_ms, delay = set(), f.docker_initial_ms
+    while delay < f.docker_max_ms:
+        allowed_ms.add(delay)
+        delay *= 2
+    for unit in units(text):
+        if not (re.search(r"--restart|Docker's", unit) and re.search(r"delay|doubl", unit)):
+            continue
+        for value in re.findall(r"(?<![\w.])(\d+)\s*ms\b", unit):
+            if int(value) not in allowed_ms:
+                problems.append(f"Docker's restart delay starts at {f.docker_initial_ms} ms and doubles; README says {value} ms")
+        for value, unit_ in re.findall(r"(?:up to|capped at)\s+(?:a\s+)?(\d+|minute)\s*(s|min|minutes?)?\b", unit):
+            ms = 60_000 if value == "minute" else int(value) * (60_000 if (unit_ or "").startswith("min") else 1000)
+            if ms != f.docker_max_ms:
+                problems.append(f"Docker's restart delay is capped at {f.docker_max_ms // 1000} s; README says {value} {unit_}")
+    return problems
+
+
 def check_exit_codes(text: str, f: Facts) -> list[str]:
     problems = []
     numbers = f.signal_number
@@ -379,7 +399,8 @@ def guides() -> list[Path]:
     return [REPO / "README.md", REPO / "images" / "README.md", K8S / "scripts" / "README.md"]
 
 
-FACT_RULES = [check_crash_loop_backoff, check_exit_codes, check_reasons, check_defaults, check_ga_versions]
+FACT_RULES = [check_crash_loop_backoff, check_docker_restart, check_exit_codes, check_reasons, check_defaults,
+              check_ga_versions]
 
 
 # ------------------------------------------------------------------------------------ tests
@@ -502,6 +523,10 @@ class RulesCanFailTest(unittest.TestCase):
             "The default, `Forbid`, skips a run (concurrencyPolicy).",
         ],
         check_ga_versions: ["`podFailurePolicy` is GA since Kubernetes 1.29."],
+        check_docker_restart: [
+            "`docker run --restart=always` restarts it with delays that start at 50 ms and double.",
+            "Docker's restart delay doubles up to 5 min.",
+        ],
     }
     RIGHT = {
         check_crash_loop_backoff: "The first restart happens at once. After that the kubelet waits before each "
@@ -511,6 +536,8 @@ class RulesCanFailTest(unittest.TestCase):
         check_reasons: "`Completed` for exit 0, `Error` for any other exit code; reason `OOMKilled`, exit code 137.",
         check_defaults: "`backoffLimit` defaults to 6 and the grace period is 30 s by default.",
         check_ga_versions: "`podFailurePolicy` (GA since Kubernetes 1.31).",
+        check_docker_restart: "With `--restart=always` the delay starts at 100 ms and doubles (200 ms, 400 ms) "
+                              "up to a minute.",
     }
 
     def test_wrong_statements_are_caught(self):
