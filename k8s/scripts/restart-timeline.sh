@@ -156,7 +156,9 @@ END {
     measured++
     if (gap[k] * 1000 < documented(k) - precision) { early++; problem("restart " k " came after " show(gap[k]) ", sooner than the documented " doc_text(k)) }
     b = int(gap[k] / unit + 0.5); p = int(doc / unit + 0.5); bar = ""
+    if (b > 40) b = 40 # longer than any scale step allows (hours): cut, and marked with ">"
     for (i = 1; i <= (b > p ? b : p); i++) bar = bar (i == p ? "|" : (i <= b ? "#" : " "))
+    if (gap[k] / unit > 40.5) bar = bar ">"
     printf "  %7d  %12s  %10s  %s\n", k, show(gap[k]), doc_text(k), bar
   }
   if (last < 1) problem("no restart in the input: nothing to measure")
