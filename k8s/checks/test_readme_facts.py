@@ -183,7 +183,7 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
             if first and int(first.group(1)) != f.job_initial:
                 problems.append(f"Job back-off starts at {f.job_initial} s, README says {first.group(1)} s")
             continue
-        if not kubelet:
+        if not kubelet or re.search(r"--restart|Docker's", unit):  # Docker's delays: check_docker_restart
             continue
         extra = set()
         if "ReduceDefaultCrashLoopBackOffDecay" in unit:
