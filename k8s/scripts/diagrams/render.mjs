@@ -18,6 +18,8 @@ const { default: puppeteer } = await import(require.resolve("puppeteer"));
 
 const [configFile, ...inputs] = process.argv.slice(2);
 const config = JSON.parse(fs.readFileSync(configFile, "utf-8"));
+// The config names Debian's chromium; CHROMIUM (set by the Makefile) may name another build.
+if (process.env.CHROMIUM) config.executablePath = process.env.CHROMIUM;
 // Twice the CSS pixel density: the PNGs go on slides and projectors.
 const options = { backgroundColor: "white", viewport: { width: 1200, height: 800, deviceScaleFactor: 2 } };
 
@@ -32,7 +34,7 @@ try {
         const { data } = await renderMermaid(browser, definition, format, options);
         fs.writeFileSync(`${base}.${format}`, data);
       }
-      console.log(`rendered ${base}.svg and .png`);
+      console.log(`rendered ${path.relative(process.cwd(), base)}.svg and .png`);
     } catch (err) {
       failed += 1;
       console.error(`${input}: ${String(err.message || err).split("\n").slice(0, 4).join(" | ")}`);
