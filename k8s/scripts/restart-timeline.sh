@@ -118,6 +118,7 @@ mode == "docker" && NF {
 mode == "kubelet" && NF {
   n = split($0, f, "|")
   if (n != 10) { problem("line " NR ": expected 10 fields separated by |, got " n); next }
+  if (f[2] == "") next # no container status yet (the pod is still being scheduled or created)
   if (f[2] !~ /^[0-9]+$/) { problem("line " NR ": restartCount \"" f[2] "\" is not a number"); next }
   if (pod == "") pod = f[1]
   if (f[1] != pod) { others++; next }

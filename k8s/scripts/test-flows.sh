@@ -292,7 +292,7 @@ timeline_shells() {
 }
 check "restart-timeline.sh charts lesson 1's looks under sh, dash and bash --posix" timeline_shells
 timeline_bad_time() { # a malformed finishedAt: reported, exit 1, its gaps not drawn (never as 0)
-  sed '3s/2026-01-01T12:00:14Z$/2026-01-01 12:00:14/' "$TMP/looks.txt" >"$TMP/bad.txt"
+  sed '4s/2026-01-01T12:00:14Z$/2026-01-01 12:00:14/' "$TMP/looks.txt" >"$TMP/bad.txt"
   ! timeline "$TMP/bad.txt" sh && grep -q 'is not an RFC 3339 time' "$TMP/tl.out" &&
     grep -qE '^ +3 +\? .*not measured: a timestamp of run 3 or 4 is malformed' "$TMP/tl.out" &&
     ! grep -qE '^ +[23] +[0-9]' "$TMP/tl.out"
