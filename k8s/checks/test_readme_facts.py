@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
-from diagrams import mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
+from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
 from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
 
 
@@ -441,6 +441,20 @@ class DiagramsTest(unittest.TestCase):
         for path in [REPO / "README.md"] + [d / "README.md" for d in lesson_dirs()]:
             with self.subTest(readme=str(path.relative_to(REPO))):
                 self.assertTrue(mermaid_blocks(path.read_text()), f"{path.relative_to(REPO)} has no ```mermaid diagram")
+
+    def test_a_blank_png_is_told_from_a_drawn_one(self):
+        import tempfile
+
+        from PIL import Image
+
+        with tempfile.TemporaryDirectory() as scratch:
+            png = Path(scratch) / "d.png"
+            image = Image.new("RGB", (40, 20), "white")
+            image.save(png)
+            self.assertEqual(colours(png), 1)
+            image.putpixel((3, 4), (0, 0, 0))
+            image.save(png)
+            self.assertEqual(colours(png), 2)
 
     def test_the_timeline_chart_uses_the_documented_delays(self):
         script = (K8S / "scripts" / "restart-timeline.sh").read_text()
