@@ -11,7 +11,8 @@
 #    evaluated locally;
 #  - the images the lessons use are the ones `make images`/`kind-load` handle; the kind version in
 #    the scripts, the workflow and the pinned node image agree;
-#  - missing tools are reported with an install hint, before any command runs; bad settings exit 2.
+#  - missing tools are reported with an install hint, before any command runs; bad settings exit 2;
+#  - actionlint and zizmor on every workflow; the release workflow's version check and notes.
 # Ends with "test-flows: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -319,6 +320,50 @@ lint_catches() {
   ((rc == 1)) && grep -q 'potentially untrusted' <<<"$out" && grep -q '"nope"' <<<"$out"
 }
 check "actionlint reports the mistakes in a broken workflow" lint_catches
+
+# ---- zizmor (pinned in .ci/requirements.txt; --offline: no GitHub API) on every workflow, at its
+# default settings: no finding at all. And proof that it audits: the broken workflow above
+# interpolates untrusted input into run: and uses an action by tag, not by commit SHA.
+check "zizmor --offline .github/workflows: no findings" zizmor --offline --no-progress .github/workflows
+printf '      - uses: actions/checkout@v6.0.2\n' >>"$TMP/broken.yml"
+zizmor_catches() {
+  local out rc=0
+  out=$(zizmor --offline --no-progress "$TMP/broken.yml" 2>&1) || rc=$?
+  echo "$out"
+  ((rc != 0)) && grep -q 'template-injection' <<<"$out" && grep -q 'unpinned-uses' <<<"$out"
+}
+check "zizmor reports template injection and an unpinned action in a broken workflow" zizmor_catches
+
+# ---- the release workflow's own steps that run here (.github/workflows/release.yml)
+check "make check-release-tag accepts v$VERSION" make -s check-release-tag TAG="v$VERSION"
+# The script itself (make turns any failing recipe into exit 2, so it could not tell).
+tag_refused() {
+  local out rc=0
+  out=$(.ci/check-release-tag "$1" "$VERSION" 2>&1) || rc=$?
+  echo "exit $rc: $out"
+  ((rc == 2)) && [[ $(wc -l <<<"$out") == 1 ]] &&
+    grep -q "^check-release-tag: TAG='$1' is not the workspace version: expected v$VERSION" <<<"$out"
+}
+check "check-release-tag refuses v9.9.9 with exit 2 and one line" tag_refused v9.9.9
+check "check-release-tag refuses $VERSION without the v" tag_refused "$VERSION"
+check "check-release-tag refuses v$VERSION.1 (a prefix is not a match)" tag_refused "v$VERSION.1"
+check "check-release-tag refuses an empty TAG" tag_refused ""
+check "make check-release-tag TAG=v9.9.9 fails" bash -c '! make -s check-release-tag TAG=v9.9.9'
+notes_usage() {
+  local rc=0
+  .ci/release-notes "$VERSION" 2>&1 || rc=$?
+  ((rc == 2))
+}
+check "release-notes with missing arguments exits 2" notes_usage
+notes_verify() {
+  local out
+  out=$(.ci/release-notes "$VERSION" ghcr.io/hello-k8s https://github.com/hello-k8s/hello-k8s)
+  echo "$out"
+  grep -qF "cosign verify ghcr.io/hello-k8s/hello-loop:$VERSION" <<<"$out" &&
+    grep -qF -- "--certificate-identity 'https://github.com/hello-k8s/hello-k8s/.github/workflows/release.yml@refs/tags/v$VERSION'" <<<"$out" &&
+    grep -qF -- '--certificate-oidc-issuer https://token.actions.githubusercontent.com' <<<"$out"
+}
+check "release notes name the workflow's certificate identity for cosign verify" notes_verify
 
 printf 'test-flows: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))
