@@ -364,6 +364,28 @@ notes_verify() {
     grep -qF -- '--certificate-oidc-issuer https://token.actions.githubusercontent.com' <<<"$out"
 }
 check "release notes name the workflow's certificate identity for cosign verify" notes_verify
+# The workflow's shape, which no linter asserts: the tag check runs before anything else, nothing
+# has permissions by default, and only the signing job can mint an OIDC token.
+release_shape() {
+  python3 - .github/workflows/release.yml <<'PY'
+import sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+jobs = wf["jobs"]
+assert wf["permissions"] == {}, f"top-level permissions {wf['permissions']}"
+runs = [s["run"] for s in jobs["version"]["steps"] if "run" in s]
+assert runs and runs[0].lstrip().startswith("make check-release-tag"), runs[:1]
+def upstream(name):
+    needs = jobs[name].get("needs", [])
+    needs = [needs] if isinstance(needs, str) else needs
+    return set(needs).union(*[upstream(n) for n in needs])
+for name in jobs:
+    assert name == "version" or "version" in upstream(name), f"{name} does not wait for the tag check"
+tokens = sorted(n for n, j in jobs.items() if j.get("permissions", {}).get("id-token") == "write")
+assert tokens == ["sign"], f"id-token: write in {tokens}"
+print("release.yml: version first, permissions {}, id-token only in sign")
+PY
+}
+check "release.yml: tag check first, every job after it, id-token only where it signs" release_shape
 
 printf 'test-flows: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))
