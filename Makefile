@@ -16,7 +16,12 @@ LOOP_IMAGE := $(IMAGE_PREFIX)hello-loop:$(IMAGE_TAG)
 
 VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Pinned tool versions (kind, kubectl, the cargo supply-chain tools): plain KEY=value, one place.
+include k8s/versions.env
+# cargo-auditable, cargo-cyclonedx and rust-audit-info, built from crates.io by `make cargo-tools`.
+CARGO_TOOLS := .cache/cargo-tools
+CARGO_TOOLS_STAMP := $(CARGO_TOOLS)/.installed-$(CARGO_AUDITABLE_VERSION)-$(CARGO_CYCLONEDX_VERSION)-$(RUST_AUDIT_INFO_VERSION)
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CARGO_TOOLS)/bin:$(PATH)
 
 .PHONY: help check-help
 help: ## Show this table of contents
@@ -34,7 +39,7 @@ check-help: ## Fail when a phony target has no "## description" (so make help st
 	  grep -qF -- "$$d" <<<"$$help" || { echo "make help does not print this description whole: $$d"; exit 1; }; done
 
 # ---------------------------------------------------------------- workspace
-.PHONY: build release test test-rust lint check-msrv fmt bench tools
+.PHONY: build release test test-rust lint check-msrv fmt bench tools cargo-tools version check-release-tag sbom test-sbom
 
 build: ## Build both programs (debug)
 	cargo build --workspace
@@ -47,7 +52,7 @@ test: test-rust lint test-images test-flows diagrams ## Run every check CI runs:
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
 
-lint: tools lint-images check-k8s check-help check-msrv ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
+lint: tools lint-images check-k8s check-help check-msrv test-sbom ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -57,9 +62,9 @@ check-msrv: ## Fail when a locked dependency needs a newer Rust than Cargo.toml'
 fmt: ## Format the Rust code
 	cargo fmt --all
 
-bench: ## Benchmark the release musl binaries against a Python baseline (table of medians; PID-1 row needs root)
+bench: $(CARGO_TOOLS_STAMP) ## Benchmark the release musl binaries (cargo auditable, as in the images) against a Python baseline (table of medians; PID-1 row needs root)
 	t=$$(uname -m)-unknown-linux-musl; rustup target add "$$t" >/dev/null; \
-	cargo build --release --locked --target "$$t" -p hello-once -p hello-loop; \
+	cargo auditable build --release --locked --target "$$t" -p hello-once -p hello-loop; \
 	cargo run --release --locked -q -p hello-bench -- --bin-dir "$${CARGO_TARGET_DIR:-target}/$$t/release"
 
 tools: $(TOOLS_STAMP) ## Install the pinned lint tools into ./.venv
@@ -69,10 +74,32 @@ $(TOOLS_STAMP): .ci/requirements.txt
 	$(VENV)/bin/pip install --quiet -r .ci/requirements.txt
 	touch $@
 
+cargo-tools: $(CARGO_TOOLS_STAMP) ## Install the pinned cargo-auditable, cargo-cyclonedx, rust-audit-info into .cache/cargo-tools
+
+$(CARGO_TOOLS_STAMP): k8s/versions.env
+	cargo install --locked --quiet --root $(CARGO_TOOLS) cargo-auditable --version $(CARGO_AUDITABLE_VERSION)
+	cargo install --locked --quiet --root $(CARGO_TOOLS) cargo-cyclonedx --version $(CARGO_CYCLONEDX_VERSION)
+	cargo install --locked --quiet --root $(CARGO_TOOLS) rust-audit-info --version $(RUST_AUDIT_INFO_VERSION)
+	touch $@
+
+version: ## Print the workspace version (Cargo.toml), the tag of the images and the release
+	@echo $(VERSION)
+
+check-release-tag: ## Refuse a release tag that is not v<workspace version> (TAG=v0.1.0; exit 2 on a mismatch)
+	.ci/check-release-tag '$(TAG)' '$(VERSION)'
+
+# The SBOMs: one CycloneDX file per image/binary, runtime dependencies only (images/sbom).
+SBOM_DIR := dist/sbom
+sbom: $(CARGO_TOOLS_STAMP) ## CycloneDX SBOM per image (runtime deps only): dist/sbom/hello-once.cdx.json, hello-loop.cdx.json
+	images/sbom $(SBOM_DIR)
+
+test-sbom: sbom tools ## Validate the SBOMs against the CycloneDX schema; their components = runtime deps in Cargo.lock
+	python3 images/supply-chain sbom $(SBOM_DIR)/hello-once.cdx.json $(SBOM_DIR)/hello-loop.cdx.json
+
 # ---------------------------------------------------------------- images
 # Docs: images/README.md. Build image: the official Rust image, or (OFFLINE=1) the stand-in that
 # `make rust-image` builds from Debian packages and the local toolchain when no registry is reachable.
-.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo kit test-kit kit-load
+.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo kit test-kit kit-load test-audit
 
 RUST_IMAGE ?= rust:1.95-slim-bookworm
 RUST_STANDIN = hello-rust-standin:$(shell rustc --version | awk '{print $$2}')-bookworm
@@ -86,6 +113,7 @@ PLATFORMS ?= linux/amd64 linux/arm64
 # ENGINE=podman builds and saves with podman (images/README.md); runtime checks stay on Docker.
 ENGINE ?= docker
 IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' ENGINE='$(ENGINE)' \
+	CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' \
 	REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
 	CREATED="$$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || echo 1970-01-01T00:00:00Z)" \
 	SOURCE='$(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n1)'
@@ -98,17 +126,20 @@ rust-image: ## Build the offline stand-in for the Rust build image (debootstrap 
 images: $(IMAGES_DEPS) ## Build hello-once and hello-loop images (PLATFORM=linux/arm64 cross-builds; OFFLINE=1)
 	$(IMAGE_ENV) images/build-images $(ONCE_IMAGE)$(PLATFORM_SUFFIX) $(LOOP_IMAGE)$(PLATFORM_SUFFIX)
 
-test-images: lint-images images test-images-run test-multiarch test-kit ## Images: hadolint, structure tests, behaviour on the engine, multi-arch via a registry, the workshop kit
+test-images: lint-images images test-images-run test-audit test-multiarch test-kit ## Images: hadolint, structure tests, behaviour on the engine, supply chain, multi-arch via a registry, the workshop kit
 
 lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
 	hadolint images/Dockerfile
-	shellcheck .ci/run .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo \
+	shellcheck .ci/run .ci/start-dockerd .ci/check-release-tag .ci/release-notes images/sbom images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo \
 	  images/build-kit images/kit-sums images/engine-arch images/open-kit images/test-kit images/register-qemu
 	shellcheck -s sh images/kit/load
 
 test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
 	STOP_TIMEOUT=2 images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
+
+test-audit: images $(CARGO_TOOLS_STAMP) ## The dependency list cargo-auditable embedded in each image's binary (rust-audit-info) = runtime deps in Cargo.lock
+	python3 images/supply-chain audit $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 test-multiarch: $(IMAGES_DEPS) tools ## Build amd64+arm64, push to a throwaway loopback registry, pull, inspect and run both (arm64 under QEMU)
 	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' IMAGE_TAG='$(IMAGE_TAG)' images/test-multiarch
@@ -119,9 +150,9 @@ run-once: ## docker run hello-once once (ARGS='--message hi')
 run-loop: ## docker run hello-loop in the foreground; Ctrl-C stops it gracefully (ARGS='--interval 1s')
 	docker run --rm --name hello-loop $(LOOP_IMAGE) $(ARGS)
 
-push: $(IMAGES_DEPS) ## Push per-arch images and one multi-arch tag per image (REGISTRY=host:port; PLATFORMS)
+push: $(IMAGES_DEPS) ## Push per-arch images and one multi-arch tag per image (REGISTRY=host:port; PLATFORMS; PUSHED_DIGESTS=file gets ref@digest lines)
 	@test -n "$(REGISTRY)" || { echo "push: REGISTRY is empty: use make push REGISTRY=host:port (e.g. 127.0.0.1:5000)" >&2; exit 2; }
-	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' images/push-images $(ONCE_IMAGE) $(LOOP_IMAGE)
+	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' PUSHED_DIGESTS='$(PUSHED_DIGESTS)' images/push-images $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 images-multiarch: ## With buildx: build and push linux/amd64+linux/arm64 in one go (REGISTRY=host:port)
 	@test -n "$(REGISTRY)" || { echo "images-multiarch: REGISTRY is empty: use make images-multiarch REGISTRY=host:port" >&2; exit 2; }
@@ -130,6 +161,7 @@ images-multiarch: ## With buildx: build and push linux/amd64+linux/arm64 in one 
 	  $(IMAGE_ENV); docker buildx build -f images/Dockerfile --platform $(shell echo $(PLATFORMS) | tr ' ' ,) \
 	    --build-arg RUST_IMAGE="$$RUST_IMAGE" --build-arg VERSION="$$VERSION" --build-arg REVISION="$$REVISION" \
 	    --build-arg CREATED="$$CREATED" --build-arg SOURCE="$$SOURCE" \
+	    --build-arg CARGO_AUDITABLE_VERSION="$$CARGO_AUDITABLE_VERSION" \
 	    --target $$target -t $(IMAGE_PREFIX)$$target:$(IMAGE_TAG) --push . ; \
 	done
 
@@ -139,8 +171,8 @@ KIT_NODE_IMAGE ?= 0
 KIT ?=
 KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
 
-kit: $(IMAGES_DEPS) ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), lessons, loader, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
-	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' \
+kit: $(IMAGES_DEPS) sbom ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), lessons, loader, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
+	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
 	  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)' images/build-kit dist
 
 test-kit: kit tools ## The kit on the real engine: unpack outside the repo, verify, load into a clean engine, run; damaged kits refused; dash, bash --posix, shasum

@@ -20,6 +20,7 @@ REPO = K8S.parent
 # The project's sourced facts sheet: every number a README states is checked against it.
 FACTS = K8S / "checks" / "facts.md"
 COMPONENT = K8S / "components" / "hello-demo" / "kustomization.yaml"
+PUBLISHED = K8S / "overlays" / "published"
 NAMESPACE = "hello-demo"
 LESSON_DIR = re.compile(r"^\d\d-[a-z0-9-]+$")
 
@@ -34,6 +35,16 @@ def workspace_version() -> str:
     if not match:
         raise AssertionError("Cargo.toml [workspace.package] has no version")
     return match.group(1)
+
+
+def repository_owner() -> str:
+    """The GitHub owner in `repository` of the workspace Cargo.toml: the ghcr.io namespace of the
+    released images (the release workflow pushes to ghcr.io/<owner>/)."""
+    text = (REPO / "Cargo.toml").read_text()
+    match = re.search(r'^repository\s*=\s*"https://github\.com/([^/"]+)/[^/"]+"', text, re.M)
+    if not match:
+        raise AssertionError("Cargo.toml has no repository = \"https://github.com/<owner>/<name>\"")
+    return match.group(1).lower()
 
 
 def load_yaml_docs(path: Path) -> list[dict[str, Any]]:

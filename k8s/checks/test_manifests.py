@@ -19,8 +19,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lessons import (  # noqa: E402
-    COMPONENT, K8S, NAMESPACE, all_containers, kustomization_dirs, lesson_dirs, load_yaml_docs,
-    manifest_files, pod_template, render, split_image, walk, workspace_version,
+    COMPONENT, K8S, NAMESPACE, PUBLISHED, all_containers, kustomization_dirs, lesson_dirs,
+    load_yaml_docs, manifest_files, pod_template, render, repository_owner, split_image, walk,
+    workspace_version,
 )
 
 # The names other scripts (make demo, lesson-N targets, the e2e script) rely on. Renaming one
@@ -281,6 +282,30 @@ class ImageTest(unittest.TestCase):
                     self.assertEqual(tag, self.version)
                     self.assertEqual(c.get("imagePullPolicy"), "IfNotPresent")
 
+    def test_published_overlay_is_every_lesson_with_the_released_images(self):
+        # k8s/overlays/published: what `kubectl apply -k` of it deploys is exactly `kubectl apply -k
+        # k8s` (same objects, same list of folders), with ghcr.io/<owner>/<image>:<version> images.
+        (doc,) = load_yaml_docs(PUBLISHED / "kustomization.yaml")
+        (top,) = load_yaml_docs(K8S / "kustomization.yaml")
+        self.assertEqual(doc["resources"], [f"../../{name}" for name in top["resources"]])
+        self.assertIn(PUBLISHED, kustomization_dirs(), "make check-k8s renders and checks it")
+        released = render(PUBLISHED)
+        self.assertEqual({(o["kind"], o["metadata"]["name"]) for o in released},
+                         {(o["kind"], o["metadata"]["name"]) for o in render(K8S)})
+        want = {f"ghcr.io/{repository_owner()}/{name}:{self.version}" for name in IMAGES}
+        seen = set()
+        for obj in released:
+            template = pod_template(obj)
+            for c in all_containers(template["spec"]) if template else []:
+                with self.subTest(object=obj["metadata"]["name"], container=c["name"]):
+                    self.assertIn(c["image"], want)
+                    self.assertEqual(c.get("imagePullPolicy"), "IfNotPresent")
+                    seen.add(c["image"])
+        self.assertEqual(seen, want)
+
+    def test_repository_owner_is_read_from_cargo_toml(self):
+        self.assertRegex(repository_owner(), r"^[a-z0-9][a-z0-9-]*$")
+
     def test_manifests_name_images_without_a_tag(self):
         # The tag lives in one place (the component); a tag in a manifest would be a second one.
         for path in manifest_files():
@@ -336,7 +361,8 @@ class PodStandardsTest(unittest.TestCase):
                     self.assertEqual(labels.get("app.kubernetes.io/instance"), name)
                     self.assertIn(labels.get("app.kubernetes.io/name"), IMAGES)
                     self.assertEqual(labels.get("app.kubernetes.io/part-of"), "hello-k8s")
-                images = {split_image(c["image"])[0] for c in all_containers(template["spec"])}
+                # The image's own name, without a registry path (the published overlay adds one).
+                images = {split_image(c["image"])[0].rsplit("/", 1)[-1] for c in all_containers(template["spec"])}
                 self.assertEqual(images, {template["metadata"]["labels"]["app.kubernetes.io/name"]})
                 if obj["kind"] == "Deployment":
                     selector = obj["spec"]["selector"]["matchLabels"]

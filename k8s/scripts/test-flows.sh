@@ -14,6 +14,7 @@
 #  - missing tools are reported with an install hint, before any command runs; bad settings exit 2;
 #  - on the stand-ins: a replay waits until the previous run's pods are gone, a terminating pod is
 #    never picked, an empty pod list or a kubectl error ends a lesson with diagnostics and one FAIL.
+#  - actionlint and zizmor on every workflow; the release workflow's version check and notes.
 # Ends with "test-flows: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -480,6 +481,72 @@ lint_catches() {
   ((rc == 1)) && grep -q 'potentially untrusted' <<<"$out" && grep -q '"nope"' <<<"$out"
 }
 check "actionlint reports the mistakes in a broken workflow" lint_catches
+
+# ---- zizmor (pinned in .ci/requirements.txt; --offline: no GitHub API) on every workflow, at its
+# default settings: no finding at all. And proof that it audits: the broken workflow above
+# interpolates untrusted input into run: and uses an action by tag, not by commit SHA.
+check "zizmor --offline .github/workflows: no findings" zizmor --offline --no-progress .github/workflows
+printf '      - uses: actions/checkout@v6.0.2\n' >>"$TMP/broken.yml"
+zizmor_catches() {
+  local out rc=0
+  out=$(zizmor --offline --no-progress "$TMP/broken.yml" 2>&1) || rc=$?
+  echo "$out"
+  ((rc != 0)) && grep -q 'template-injection' <<<"$out" && grep -q 'unpinned-uses' <<<"$out"
+}
+check "zizmor reports template injection and an unpinned action in a broken workflow" zizmor_catches
+
+# ---- the release workflow's own steps that run here (.github/workflows/release.yml)
+check "make check-release-tag accepts v$VERSION" make -s check-release-tag TAG="v$VERSION"
+# The script itself (make turns any failing recipe into exit 2, so it could not tell).
+tag_refused() {
+  local out rc=0
+  out=$(.ci/check-release-tag "$1" "$VERSION" 2>&1) || rc=$?
+  echo "exit $rc: $out"
+  ((rc == 2)) && [[ $(wc -l <<<"$out") == 1 ]] &&
+    grep -q "^check-release-tag: TAG='$1' is not the workspace version: expected v$VERSION" <<<"$out"
+}
+check "check-release-tag refuses v9.9.9 with exit 2 and one line" tag_refused v9.9.9
+check "check-release-tag refuses $VERSION without the v" tag_refused "$VERSION"
+check "check-release-tag refuses v$VERSION.1 (a prefix is not a match)" tag_refused "v$VERSION.1"
+check "check-release-tag refuses an empty TAG" tag_refused ""
+check "make check-release-tag TAG=v9.9.9 fails" bash -c '! make -s check-release-tag TAG=v9.9.9'
+notes_usage() {
+  local rc=0
+  .ci/release-notes "$VERSION" 2>&1 || rc=$?
+  ((rc == 2))
+}
+check "release-notes with missing arguments exits 2" notes_usage
+notes_verify() {
+  local out
+  out=$(.ci/release-notes "$VERSION" ghcr.io/hello-k8s https://github.com/hello-k8s/hello-k8s)
+  echo "$out"
+  grep -qF "cosign verify ghcr.io/hello-k8s/hello-loop:$VERSION" <<<"$out" &&
+    grep -qF -- "--certificate-identity 'https://github.com/hello-k8s/hello-k8s/.github/workflows/release.yml@refs/tags/v$VERSION'" <<<"$out" &&
+    grep -qF -- '--certificate-oidc-issuer https://token.actions.githubusercontent.com' <<<"$out"
+}
+check "release notes name the workflow's certificate identity for cosign verify" notes_verify
+# The workflow's shape, which no linter asserts: the tag check runs before anything else, nothing
+# has permissions by default, and only the signing job can mint an OIDC token.
+release_shape() {
+  python3 - .github/workflows/release.yml <<'PY'
+import sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+jobs = wf["jobs"]
+assert wf["permissions"] == {}, f"top-level permissions {wf['permissions']}"
+runs = [s["run"] for s in jobs["version"]["steps"] if "run" in s]
+assert runs and runs[0].lstrip().startswith("make check-release-tag"), runs[:1]
+def upstream(name):
+    needs = jobs[name].get("needs", [])
+    needs = [needs] if isinstance(needs, str) else needs
+    return set(needs).union(*[upstream(n) for n in needs])
+for name in jobs:
+    assert name == "version" or "version" in upstream(name), f"{name} does not wait for the tag check"
+tokens = sorted(n for n, j in jobs.items() if j.get("permissions", {}).get("id-token") == "write")
+assert tokens == ["sign"], f"id-token: write in {tokens}"
+print("release.yml: version first, permissions {}, id-token only in sign")
+PY
+}
+check "release.yml: tag check first, every job after it, id-token only where it signs" release_shape
 
 printf 'test-flows: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))
