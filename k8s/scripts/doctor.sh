@@ -89,8 +89,9 @@ report() {
 
 # ---- running commands, each bounded: macOS has no timeout(1), so a watchdog kills the command
 # bounded SECS CMD...: stdout in $TMPD/out, stderr in $TMPD/err; status 124 when CMD was killed.
-# The watchdog is a subshell sleeping in the background; once CMD ends its sleep is killed (by the
-# pid it wrote down), so no watchdog outlives its command and none delays the run.
+# The watchdog is a subshell that runs `sleep SECS` and writes down its pid; once CMD ends, that
+# sleep is stopped, so the watchdog ends at once and kills nothing. (Signalling the subshell itself
+# races with it dropping this shell's traps: dash then swallows the signal and sleeps on.)
 bounded() {
   secs=$1
   shift
@@ -98,7 +99,6 @@ bounded() {
   "$@" >"$TMPD/out" 2>"$TMPD/err" </dev/null &
   cmd_pid=$!
   (
-    trap - EXIT INT TERM # not the main shell's clean-up
     sleep "$secs" &
     echo "$!" >"$TMPD/sleep.pid"
     wait "$!" && kill -TERM "$cmd_pid" 2>/dev/null && : >"$TMPD/timedout"
@@ -106,8 +106,9 @@ bounded() {
   watch_pid=$!
   wait "$cmd_pid"
   rc=$?
-  kill "$(cat "$TMPD/sleep.pid" 2>/dev/null)" "$watch_pid" 2>/dev/null
-  wait "$watch_pid" 2>/dev/null
+  while [ ! -s "$TMPD/sleep.pid" ] && kill -0 "$watch_pid" 2>/dev/null; do :; done
+  kill "$(cat "$TMPD/sleep.pid" 2>/dev/null)" 2>/dev/null
+  wait "$watch_pid"
   if [ -f "$TMPD/timedout" ]; then return 124; fi
   return "$rc"
 }
