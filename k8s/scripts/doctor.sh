@@ -494,7 +494,8 @@ check_kit() { # the kit's own loader verifies its SHA256SUMS: `load verify` exit
         return
       fi
       dir=$TMPD/kit
-      [ -f "$dir/load" ] || dir=$(dirname "$(find "$TMPD/kit" -name load -type f | head -n 1)")
+      load=$(find "$TMPD/kit" -name load -type f | head -n 1) # the kit's folder inside the archive
+      [ -f "$dir/load" ] || [ -z "$load" ] || dir=$(dirname "$load")
       ;;
   esac
   if [ ! -f "$dir/load" ]; then

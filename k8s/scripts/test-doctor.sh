@@ -153,6 +153,10 @@ images_missing() {
   ((RC == 0)) && has_line '^\[warn\] node-image +kindest/node .* is not in the engine.*fix: pull it today.*docker pull kindest/node:' &&
     has_line '^\[warn\] images +not built yet: hello-once:.* hello-loop:.*fix: make images'
 }
+pull_size() { # the registry answers: the pull is the engine platform's layers (amd64 here: 123 MB)
+  doc "$1" FAKE_DOCKER_NO_IMAGES=1 FAKE_DOCKER_REGISTRY=1
+  ((RC == 0)) && has_line '^\[warn\] node-image +.*kind create cluster pulls it: 123 MB for linux/amd64'
+}
 old_bash() { # macOS's /bin/bash 3.2 first on PATH
   mkdir -p "$TMP/bash32"
   # shellcheck disable=SC2016 # $2 and $@ belong to the stand-in
@@ -233,6 +237,7 @@ for shell in dash "bash --posix"; do
   check "$shell: NO_PROXY without the cluster's addresses is a warning with the export line" no_proxy_gap "$shell"
   check "$shell: low inotify limits are a warning with the sysctl fix" inotify_low "$shell"
   check "$shell: missing node image and images are warnings with the fix" images_missing "$shell"
+  check "$shell: the node image's pull size is the engine platform's layers" pull_size "$shell"
   check "$shell: bash 3.2 first on PATH is a blocker naming 4.3" old_bash "$shell"
   check "$shell: CLUSTER=minikube checks minikube (version, driver) instead of kind" minikube_run "$shell"
   check "$shell: bad usage exits 2 with one line" bad_usage "$shell"
