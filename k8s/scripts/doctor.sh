@@ -373,7 +373,7 @@ check_inotify() { # kind known issues: "too many open files" in pods; kind's val
   [ "$instances" -ge 512 ] || fix="${fix:+$fix && }sudo sysctl fs.inotify.max_user_instances=512"
   if [ -n "$fix" ]; then
     report warn inotify "max_user_watches $watches, max_user_instances $instances: below kind's 524288 / 512, pods may fail with \"too many open files\"" \
-      "$fix (to keep it: the same lines, without sudo sysctl, in /etc/sysctl.conf)"
+      "$fix (to keep them: fs.inotify.max_user_watches = 524288 and fs.inotify.max_user_instances = 512 in /etc/sysctl.conf)"
   else
     report ok inotify "max_user_watches $watches, max_user_instances $instances (kind suggests 524288 / 512)"
   fi
