@@ -190,7 +190,8 @@ make_kit() {
   else
     cat >"$KIT_DIR/load" <<'EOF'
 #!/bin/sh
-# Stand-in for images/kit/load verify (test-doctor.sh): SHA256SUMS next to it, sha256sum or shasum.
+# Stand-in for `images/kit/load verify` (test-doctor.sh): SHA256SUMS beside it, sha256sum or shasum.
+[ "${1:-}" = verify ] || { echo "load: only verify is stood in for" >&2 && exit 2; }
 cd "$(dirname "$0")" || exit 2
 if command -v sha256sum >/dev/null; then sum() { sha256sum "$1"; }; else sum() { shasum -a 256 "$1"; }; fi
 while read -r want file; do
@@ -198,11 +199,11 @@ while read -r want file; do
   [ "$(sum "$file" | cut -d' ' -f1)" = "$want" ] || { echo "load: $file does not match SHA256SUMS (truncated or altered)" && exit 2; }
 done <SHA256SUMS
 EOF
-    chmod +x "$KIT_DIR/load"
-    printf 'image bytes\n' >"$KIT_DIR/hello-once.tar"
-    printf 'other bytes\n' >"$KIT_DIR/hello-loop.tar"
-    (cd "$KIT_DIR" && sha256sum hello-once.tar hello-loop.tar >SHA256SUMS)
   fi
+  chmod +x "$KIT_DIR/load"
+  printf 'image bytes\n' >"$KIT_DIR/hello-once.tar"
+  printf 'other bytes\n' >"$KIT_DIR/hello-loop.tar"
+  (cd "$KIT_DIR" && sha256sum hello-once.tar hello-loop.tar >SHA256SUMS)
   tar -czf "$TMP/kit.tar.gz" -C "$TMP/kit" hello-k8s-kit
 }
 kit_good() { # a good kit, as a folder and as a .tar.gz; the extracted copy is removed afterwards
