@@ -153,6 +153,12 @@ images_missing() {
   ((RC == 0)) && has_line '^\[warn\] node-image +kindest/node .* is not in the engine.*fix: pull it today.*docker pull kindest/node:' &&
     has_line '^\[warn\] images +not built yet: hello-once:.* hello-loop:.*fix: make images'
 }
+cluster_context() { # the cluster exists; the current context is another one, then the right one
+  doc "$1" FAKE_KIND_CLUSTERS=hello FAKE_KUBECTL_CONTEXT=kind-other
+  ((RC == 0)) && has_line '^\[warn\] cluster +kind cluster hello exists but the current context is kind-other.*fix: kubectl config use-context kind-hello' || return 1
+  doc "$1" FAKE_KIND_CLUSTERS=hello
+  ((RC == 0)) && has_line '^\[ ok \] cluster +kind cluster hello exists and the current context is kind-hello'
+}
 pull_size() { # the registry answers: the pull is the engine platform's layers (amd64 here: 123 MB)
   doc "$1" FAKE_DOCKER_NO_IMAGES=1 FAKE_DOCKER_REGISTRY=1
   ((RC == 0)) && has_line '^\[warn\] node-image +.*kind create cluster pulls it: 123 MB for linux/amd64'
@@ -238,6 +244,7 @@ for shell in dash "bash --posix"; do
   check "$shell: NO_PROXY without the cluster's addresses is a warning with the export line" no_proxy_gap "$shell"
   check "$shell: low inotify limits are a warning with the sysctl fix" inotify_low "$shell"
   check "$shell: missing node image and images are warnings with the fix" images_missing "$shell"
+  check "$shell: an existing cluster hello, and whether the current context points at it" cluster_context "$shell"
   check "$shell: the node image's pull size is the engine platform's layers" pull_size "$shell"
   check "$shell: bash 3.2 first on PATH is a blocker naming 4.3" old_bash "$shell"
   check "$shell: CLUSTER=minikube checks minikube (version, driver) instead of kind" minikube_run "$shell"
@@ -270,6 +277,16 @@ demo_stops() {
     ! grep -q 'Building the images' "$TMP/demo.out"
 }
 check "make demo with kind v0.20.0 stops at the doctor: no docker build, no make images" demo_stops
+
+dry_demo_skips() { # DRY_RUN=1 make demo needs none of the tools, so it skips the doctor
+  local rc=0
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  "${clean_env[@]}" PATH="$FAKE_BIN:$PATH" FAKE_STATE="$FAKE_STATE" FAKE_KIND_VERSION=v0.20.0 DRY_RUN=1 \
+    "$(command -v make)" demo >"$TMP/dry.out" 2>&1 || rc=$?
+  tail -n 3 "$TMP/dry.out"
+  ((rc == 0)) && ! grep -q '^\[FAIL\]' "$TMP/dry.out" && grep -q 'Building the images' "$TMP/dry.out"
+}
+check "DRY_RUN=1 make demo does not run the doctor (it needs no tools)" dry_demo_skips
 
 check "shellcheck -s sh doctor.sh" shellcheck -s sh -x "$DOCTOR"
 
