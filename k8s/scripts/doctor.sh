@@ -54,6 +54,8 @@ cd "$(dirname "$0")/../.." || exit 2
 # k8s/kind-config.yaml, whose tag is the node's Kubernetes version. Read, never copied.
 # shellcheck source=k8s/versions.env
 . k8s/versions.env
+# shellcheck source=k8s/scripts/install-hints.sh
+. k8s/scripts/install-hints.sh
 NODE_IMAGE=$(sed -n 's/^ *image: *//p' k8s/kind-config.yaml | head -n 1)
 NODE_K8S=$(printf '%s\n' "$NODE_IMAGE" | sed -n 's/^[^:]*:\(v[0-9][0-9.]*\).*/\1/p')
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
@@ -124,17 +126,6 @@ first_version() { grep -oE 'v?[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n 1; }
 vnum() { printf '%s\n' "$1" | sed 's/^v//' | awk -F. '{ printf "%d\n", $1 * 1000000 + $2 * 1000 + $3 }'; }
 minor() { printf '%s\n' "$1" | sed 's/^v//' | awk -F. '{ print $2 + 0 }'; }
 gib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1048576 }'; } # KiB -> GiB, one decimal
-
-install_hint() {
-  case $1 in
-    docker) echo "install Docker Engine or Docker Desktop: https://docs.docker.com/get-docker/" ;;
-    kind) echo "install kind $KIND_VERSION: https://kind.sigs.k8s.io/docs/user/quick-start/#installation (or: go install sigs.k8s.io/kind@$KIND_VERSION)" ;;
-    kubectl) echo "install kubectl $KUBECTL_VERSION: https://kubernetes.io/docs/tasks/tools/" ;;
-    minikube) echo "install minikube: https://minikube.sigs.k8s.io/docs/start/" ;;
-    make) echo "install GNU make (Debian/Ubuntu: sudo apt-get install make; macOS: xcode-select --install)" ;;
-    bash) echo "install bash 4.3 or newer (macOS: brew install bash; Debian/Ubuntu: sudo apt-get install bash)" ;;
-  esac
-}
 
 # ---- the checks
 check_shell() { # the scripts behind make demo/e2e/lesson-N need bash 4.3 (common.sh)
