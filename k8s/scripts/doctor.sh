@@ -493,7 +493,8 @@ check_kit() { # the kit's own loader verifies its SHA256SUMS: `load verify` exit
     report FAIL kit "$KIT is not a kit: it has no load script" "use the kit folder or .tar.gz as handed out"
     return
   fi
-  bounded "$KIT_TIMEOUT" sh "$dir/load" verify
+  # The loader reads KIT_DIR and DRY_RUN from the environment: pin them to this kit, for real.
+  bounded "$KIT_TIMEOUT" env KIT_DIR="$dir" DRY_RUN=0 sh "$dir/load" verify
   rc=$?
   if [ "$rc" = 0 ]; then
     report ok kit "$KIT: every file matches its checksum (load verify)"
