@@ -198,7 +198,7 @@ make_kit() {
 #!/bin/sh
 # Stand-in for `images/kit/load verify` (test-doctor.sh): SHA256SUMS beside it, sha256sum or shasum.
 [ "${1:-}" = verify ] || { echo "load: only verify is stood in for" >&2 && exit 2; }
-cd "$(dirname "$0")" || exit 2
+cd "${KIT_DIR:-$(dirname "$0")}" || exit 2 # the real loader honours KIT_DIR too
 if command -v sha256sum >/dev/null; then sum() { sha256sum "$1"; }; else sum() { shasum -a 256 "$1"; }; fi
 while read -r want file; do
   [ -f "$file" ] || { echo "load: $file is missing" && exit 2; }
@@ -225,7 +225,8 @@ kit_bad_checksum() {
   victim=$(awk 'NR == 1 { print $2 }' "$KIT_DIR/SHA256SUMS")
   cp -r "$KIT_DIR" "$TMP/bad-kit"
   printf 'x' >>"$TMP/bad-kit/$victim"
-  doc "$1" KIT="$TMP/bad-kit"
+  # KIT_DIR from the caller's shell must not make the loader verify another (good) kit.
+  doc "$1" KIT="$TMP/bad-kit" KIT_DIR="$KIT_DIR"
   ((RC == 1)) && has_line "^\[FAIL\] kit +.*bad-kit: .*${victim//./\\.}.*fix: download the kit again"
 }
 
