@@ -192,7 +192,7 @@ check_engine() {
   ENGINE=1
   case $(info arch) in x86_64 | amd64) ARCH=amd64 ;; aarch64 | arm64) ARCH=arm64 ;; *) ARCH=$(info arch) ;; esac
   case $(uname -m) in x86_64 | amd64) host=amd64 ;; aarch64 | arm64) host=arm64 ;; *) host=$(uname -m) ;; esac
-  what="Docker $server answers ($(info osname)); platform linux/$ARCH: images build as PLATFORM=linux/$ARCH (the default here), use the linux/$ARCH kit"
+  what="Docker $server answers ($(info osname)); platform linux/$ARCH: images build as PLATFORM=linux/$ARCH (the default here), a kit loads its images/$ARCH"
   case $ARCH in
     amd64 | arm64) ;;
     *)
@@ -496,8 +496,14 @@ check_kit() { # the kit's own loader verifies its SHA256SUMS: `load verify` exit
   # The loader reads KIT_DIR and DRY_RUN from the environment: pin them to this kit, for real.
   bounded "$KIT_TIMEOUT" env KIT_DIR="$dir" DRY_RUN=0 sh "$dir/load" verify
   rc=$?
-  if [ "$rc" = 0 ]; then
-    report ok kit "$KIT: every file matches its checksum (load verify)"
+  # A kit holds images/<arch>/ per platform it was made for (make kit KIT_PLATFORMS=... limits them).
+  if [ "$rc" = 0 ] && [ -n "$ARCH" ] && [ -d "$dir/images" ] && [ ! -d "$dir/images/$ARCH" ]; then
+    have=''
+    for d in "$dir"/images/*/; do [ ! -d "$d" ] || have="$have $(basename "$d")"; done
+    report FAIL kit "$KIT: the checksums verify, but it has no images for this engine's linux/$ARCH (only:${have:- none})" \
+      "get the kit made for linux/$ARCH too (make kit KIT_PLATFORMS='linux/amd64 linux/arm64'), or build here: make images"
+  elif [ "$rc" = 0 ]; then
+    report ok kit "$KIT: every file matches its checksum (load verify)${ARCH:+, images for linux/$ARCH}"
   elif [ "$rc" = 124 ]; then
     report FAIL kit "$KIT: load verify did not finish within ${KIT_TIMEOUT}s" "run sh load verify in the kit folder"
   else

@@ -207,9 +207,11 @@ done <SHA256SUMS
 EOF
   fi
   chmod +x "$KIT_DIR/load"
-  printf 'image bytes\n' >"$KIT_DIR/hello-once.tar"
-  printf 'other bytes\n' >"$KIT_DIR/hello-loop.tar"
-  (cd "$KIT_DIR" && sha256sum hello-once.tar hello-loop.tar >SHA256SUMS)
+  # The kit's layout (images/README.md): images/<arch>/hello-{once,loop}.tar, SHA256SUMS of all.
+  mkdir -p "$KIT_DIR/images/amd64"
+  printf 'image bytes\n' >"$KIT_DIR/images/amd64/hello-once.tar"
+  printf 'other bytes\n' >"$KIT_DIR/images/amd64/hello-loop.tar"
+  (cd "$KIT_DIR" && sha256sum images/amd64/hello-once.tar images/amd64/hello-loop.tar >SHA256SUMS)
   tar -czf "$TMP/kit.tar.gz" -C "$TMP/kit" hello-k8s-kit
 }
 kit_good() { # a good kit, as a folder and as a .tar.gz; the extracted copy is removed afterwards
@@ -220,10 +222,16 @@ kit_good() { # a good kit, as a folder and as a .tar.gz; the extracted copy is r
   ((RC == 0)) && has_line '^\[ ok \] kit +.*kit\.tar\.gz: every file matches' &&
     [[ -z $(ls -A "$TMP/tmpdir") ]]
 }
+kit_other_arch() { # a kit made for arm64 only, on an amd64 engine (the stand-in's)
+  rm -rf "$TMP/arm-kit" && cp -r "$KIT_DIR" "$TMP/arm-kit" && mv "$TMP/arm-kit/images/amd64" "$TMP/arm-kit/images/arm64"
+  sed -i 's|images/amd64/|images/arm64/|' "$TMP/arm-kit/SHA256SUMS"
+  doc "$1" KIT="$TMP/arm-kit"
+  ((RC == 1)) && has_line '^\[FAIL\] kit +.*arm-kit: the checksums verify, but it has no images for this engine.s linux/amd64 \(only: arm64\)'
+}
 kit_bad_checksum() {
   local victim
   victim=$(awk 'NR == 1 { print $2 }' "$KIT_DIR/SHA256SUMS")
-  cp -r "$KIT_DIR" "$TMP/bad-kit"
+  rm -rf "$TMP/bad-kit" && cp -r "$KIT_DIR" "$TMP/bad-kit"
   printf 'x' >>"$TMP/bad-kit/$victim"
   # KIT_DIR from the caller's shell must not make the loader verify another (good) kit.
   doc "$1" KIT="$TMP/bad-kit" KIT_DIR="$KIT_DIR"
@@ -252,6 +260,7 @@ for shell in dash "bash --posix"; do
   check "$shell: bad usage exits 2 with one line" bad_usage "$shell"
   check "$shell: a kit that verifies is ok (folder, and .tar.gz extracted to a temp dir removed after)" kit_good "$shell"
   check "$shell: a kit with a bad checksum is a blocker naming the file" kit_bad_checksum "$shell"
+  check "$shell: a kit without images for the engine's platform is a blocker" kit_other_arch "$shell"
 done
 
 # ---- make demo runs the blocker checks first: a too-old kind stops it before anything is built
