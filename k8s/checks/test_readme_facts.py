@@ -16,13 +16,16 @@ The last class feeds wrong statements to each rule and expects it to object.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import FACTS, FACTS_HEADER, K8S, NAMESPACE, REPO, SHARED_FACTS, lesson_dirs, render, walk  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
+from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
+from lessons import FACTS, K8S, NAMESPACE, REPO, lesson_dirs, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
@@ -74,6 +77,8 @@ class Facts:
         if {c for c in self.exit_signal} != {130, 137, 143}:
             raise AssertionError(f"facts.md exit codes parsed as {self.exit_signal}")
         grab(r"Terminated reasons: `Completed` \(exit 0\), `Error` \(non-zero\), `OOMKilled`")
+        m = grab(r"Delay before each restart starts at (\d+) ms and doubles, capped at (\d+) minute")
+        self.docker_initial_ms, self.docker_max_ms = int(m.group(1)), int(m.group(2)) * 60_000
 
     @property
     def crash_sequence(self) -> set[int]:
@@ -101,10 +106,36 @@ def prose(text: str) -> str:
     return FENCE.sub("", text)
 
 
+# Mermaid lines that only configure the drawing (their numbers are layout, not statements).
+DIAGRAM_SETUP = re.compile(r"^\s*(---|config:|\w+:$|dateFormat|axisFormat|tickInterval|todayMarker|displayMode|"
+                           r"direction|participant|actor|section|gantt$|flowchart|graph |sequenceDiagram|"
+                           r"stateDiagram|end$|%%)")
+
+
+def diagram_units(text: str) -> list[str]:
+    """The statements in the README's ```mermaid diagrams, checked like prose: each line's words
+    (labels, notes, edge texts, gantt durations) as one unit, after the diagram's title, so a
+    number drawn on a slide is held to the same facts as a number in a sentence."""
+    found = []
+    for block in mermaid_blocks(text):
+        title = re.search(r"^title:\s*\"?(.*?)\"?\s*$", block, re.M)
+        lead = f"{title.group(1)}." if title else ""
+        for line in block.splitlines():
+            if not line.strip() or DIAGRAM_SETUP.match(line) or line.startswith("title:"):
+                continue
+            words = re.sub(r"<br\s*/?>", " ", line)
+            words = re.sub(r"\b[\w-]+(?=[\[({])", " ", words)  # a node's id, right before its shape
+            words = re.sub(r"[\[({]+\"|\"[\])}]+|[\[\]{}]|-+>>?|-\.|\.-|==>|[|\"]", " ", words)  # shapes, arrows
+            words = re.sub(r"\s:\s", ". ", words)  # a gantt task: label : timing
+            found.append(" ".join(f"{lead} {words}".split()))
+    return found
+
+
 def units(text: str) -> list[str]:
-    """Paragraphs, list items and table rows, whitespace-flattened: the unit a statement lives in."""
-    pieces = re.split(r"\n\s*\n|\n(?=\s*[-*] )|\n(?=\|)|\n(?=#)", prose(text))
-    return [" ".join(p.split()) for p in pieces if p.strip()]
+    """Paragraphs, list items, table rows and diagram lines, whitespace-flattened: the unit a
+    statement lives in."""
+    pieces = re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )|\n(?=\|)|\n(?=#)", prose(text))
+    return [" ".join(p.split()) for p in pieces if p.strip()] + diagram_units(text)
 
 
 def sentences(unit: str) -> list[str]:
@@ -153,7 +184,7 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
             if first and int(first.group(1)) != f.job_initial:
                 problems.append(f"Job back-off starts at {f.job_initial} s, README says {first.group(1)} s")
             continue
-        if not kubelet:
+        if not kubelet or re.search(r"--restart|Docker's", unit):  # Docker's delays: check_docker_restart
             continue
         extra = set()
         if "ReduceDefaultCrashLoopBackOffDecay" in unit:
@@ -182,6 +213,26 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
         first = re.search(r"first restart[^.]*", unit, re.I)
         if first and (DURATION.search(first.group(0)) or not re.search(r"at once|immediately", first.group(0))):
             problems.append(f"the first restart happens at once: {first.group(0)}")
+    return problems
+
+
+def check_docker_restart(text: str, f: Facts) -> list[str]:
+    """Docker's restart delay (--restart=always/on-failure): 100 ms doubling, capped at a minute."""
+    problems = []
+    allowed_ms, delay = set(), f.docker_initial_ms
+    while delay < f.docker_max_ms:
+        allowed_ms.add(delay)
+        delay *= 2
+    for unit in units(text):
+        if not (re.search(r"--restart|Docker's", unit) and re.search(r"delay|doubl", unit)):
+            continue
+        for value in re.findall(r"(?<![\w.])(\d+)\s*ms\b", unit):
+            if int(value) not in allowed_ms:
+                problems.append(f"Docker's restart delay starts at {f.docker_initial_ms} ms and doubles; README says {value} ms")
+        for value, unit_ in re.findall(r"(?:up to|capped at)\s+(?:a\s+)?(\d+|minute)\s*(s|min|minutes?)?\b", unit):
+            ms = 60_000 if value == "minute" else int(value) * (60_000 if (unit_ or "").startswith("min") else 1000)
+            if ms != f.docker_max_ms:
+                problems.append(f"Docker's restart delay is capped at {f.docker_max_ms // 1000} s; README says {value} {unit_}")
     return problems
 
 
@@ -217,7 +268,7 @@ def check_reasons(text: str, f: Facts) -> list[str]:
     problems = []
     expected = {"Completed": lambda c: c == "0", "Error": lambda c: c != "0",
                 "OOMKilled": lambda c: c == str(next(k for k, v in f.exit_signal.items() if v[0] == "SIGKILL"))}
-    flat = " ".join(prose(text).split())
+    flat = " ".join(prose(text).split() + diagram_units(text))
     pairs = re.findall(r"`(Completed|Error|OOMKilled)`(?:\s*\(|,\s*|\s+(?:for|with)\s+)"
                        r"(?:exit(?: code)?\s+)?(\d+|non-zero|any other exit code)", flat)
     pairs += [(r, c) for c, r in re.findall(r"exit code (\d+), reason `(Completed|Error|OOMKilled)`", flat)]
@@ -286,7 +337,13 @@ def check_against_manifests(text: str, folder: Path) -> list[str]:
     for name, value in re.findall(r"`(HELLO_[A-Z_]+)=([^`\s]+)`", body):
         if (name, value) not in env:
             problems.append(f"{folder.name}/README.md quotes {name}={value}; the manifests do not set it")
-    for key, value in re.findall(r"`(\w+): ([\w./\"-]+)`", body):
+    quoted = re.findall(r"`(\w+): ([\w./\"-]+)`", body)
+    for unit in diagram_units(body):  # a diagram names a field and its value without backticks
+        quoted += re.findall(r"\b([a-z]\w+):? (\d+)\b", unit)
+        for name, value in re.findall(r"\b(HELLO_[A-Z_]+)=([\w.]+)", unit):
+            if (name, value) not in env:
+                problems.append(f"{folder.name}/README.md draws {name}={value}; the manifests do not set it")
+    for key, value in quoted:
         value = value.strip('"')
         if key in keys and not any(k == key and str(v) == value for k, v in pairs):
             problems.append(f"{folder.name}/README.md quotes {key}: {value}; the manifests differ")
@@ -323,12 +380,56 @@ def check_kubectl_namespace(text: str) -> list[str]:
 def check_illustrative(text: str) -> list[str]:
     problems = []
     for match in FENCE.finditer(text):
-        if match.group(1) in ("sh", "yaml"):
+        if match.group(1) in ("sh", "yaml", "mermaid"):  # commands, manifests and drawings, not output
             continue
         before = [line for line in text[: match.start()].splitlines() if line.strip()][-3:]
         if not re.search(r"illustrative", " ".join(before), re.I):
             problems.append(f"sample output not marked illustrative: {match.group(2)[:60]!r}")
     return problems
+
+
+def rolling_update(deployment: dict, f: Facts) -> tuple[int, int, int, int]:
+    """replicas, maxSurge, maxUnavailable (percentages resolved as the Deployment controller does:
+    surge rounds up, unavailable rounds down) and minReadySeconds of a rendered Deployment."""
+    spec = deployment["spec"]
+    replicas = spec.get("replicas", 1)
+    rolling = spec.get("strategy", {}).get("rollingUpdate", {})
+
+    def resolve(key: str, round_up: bool) -> int:
+        value = rolling.get(key, f"{f.rolling_default_pct[key]}%")
+        if isinstance(value, str) and value.endswith("%"):
+            exact = replicas * int(value[:-1]) / 100
+            return math.ceil(exact) if round_up else math.floor(exact)
+        return int(value)
+
+    return replicas, resolve("maxSurge", True), resolve("maxUnavailable", False), spec.get("minReadySeconds", 0)
+
+
+def deployment_of(folder: Path) -> dict:
+    return next(o for o in render(folder) if o["kind"] == "Deployment")
+
+
+def check_rollout_time(text: str, deployment: dict, f: Facts) -> list[str]:
+    """A rollout statement must not call it 'about a second', and a stated range must be at least the
+    rounds the strategy needs times minReadySeconds (each new pod must stay ready that long)."""
+    problems = []
+    replicas, surge, unavailable, min_ready = rolling_update(deployment, f)
+    rounds = math.ceil(replicas / max(surge + unavailable, 1))
+    for unit in units(text):
+        for sentence in sentences(unit):
+            if not re.search(r"\brollouts?\b", sentence, re.I):
+                continue
+            if re.search(r"\brollouts?\b[^.;]*\btakes? about a second", sentence, re.I):
+                problems.append(f"a rollout is not 'about a second': {sentence[:100]}")
+            for low, high in RANGE.findall(sentence):
+                if int(low) < rounds * min_ready or int(high) < int(low):
+                    problems.append(f"rollout of {replicas} replicas, {rounds} round(s) of minReadySeconds "
+                                    f"{min_ready}: at least {rounds * min_ready} s, README says {low}–{high} s")
+    return problems
+
+
+def number_word(n: int) -> str:
+    return ["no", "one", "two", "three", "four"][n] if n < 5 else str(n)
 
 
 LESSON_SECTIONS = ["## Run", "## What you will see", "## Why", "## Try next"]
@@ -343,7 +444,8 @@ def guides() -> list[Path]:
     return [REPO / "README.md", REPO / "images" / "README.md", K8S / "scripts" / "README.md"]
 
 
-FACT_RULES = [check_crash_loop_backoff, check_exit_codes, check_reasons, check_defaults, check_ga_versions]
+FACT_RULES = [check_crash_loop_backoff, check_docker_restart, check_exit_codes, check_reasons, check_defaults,
+              check_ga_versions]
 
 
 # ------------------------------------------------------------------------------------ tests
@@ -362,12 +464,17 @@ class ReadmeFactsTest(unittest.TestCase):
             "01-deployment-crashloop": [rf"restart: {f.crash_initial} s, then\s+doubling",
                                         rf"cap of {f.crash_max} s", r"first restart happens at once",
                                         rf"run for {f.crash_reset_min} minutes"],
+            "04-cronjob": [r"marked `Failed` only once that pod has terminated",
+                           r"keep the Job active for its whole grace period"],
             "05-failing-job": [rf"defaults to {f.backoff_limit_default}\b", "BackoffLimitExceeded",
                                "reason\s+`PodFailurePolicy`"],
             "06-grace-period": [r"137 = 128 \+ 9",
                                 rf"\({f.defaults['terminationGracePeriodSeconds']} by default\)"],
             "08-liveness-heartbeat": ["`OOMKilled`, exit code 137"],
         }
+        # `kubectl logs` shows stdout and stderr: the samples show the programs' own lines too.
+        for lesson in ["01-deployment-crashloop", "02-job-completes", "04-cronjob", "07-finite-loop-job"]:
+            required.setdefault(lesson, []).extend([r"INFO starting text=", r"INFO exiting code=0"])
         for lesson, patterns in required.items():
             text = " ".join((K8S / lesson / "README.md").read_text().split())
             for pattern in patterns:
@@ -375,12 +482,106 @@ class ReadmeFactsTest(unittest.TestCase):
                     self.assertTrue(re.search(" ".join(pattern.split()), text), f"{lesson}/README.md lacks /{pattern}/")
 
 
-class VendoredFactsTest(unittest.TestCase):
-    @unittest.skipUnless(SHARED_FACTS.is_file(), f"no shared sheet at {SHARED_FACTS} to compare with")
-    def test_the_copy_matches_the_shared_sheet(self):
-        copy = FACTS_HEADER.sub("", FACTS.read_text(), count=1)
-        self.assertEqual(copy, SHARED_FACTS.read_text(),
-                         f"k8s/checks/facts.md differs from {SHARED_FACTS}; copy the shared sheet again")
+
+
+def pinned_versions() -> dict[str, str]:
+    """KEY=value lines of k8s/versions.env, the one place for the kind and kubectl versions."""
+    text = (K8S / "versions.env").read_text()
+    return dict(re.findall(r"^([A-Z_]+)=(\S+)$", text, re.M))
+
+
+def check_stated_versions(text: str, pins: dict[str, str]) -> list[str]:
+    """Every kind/kubectl version the README states is the pinned one; the kubectl range is the
+    pinned minor plus or minus one (kubectl's supported skew)."""
+    problems = []
+    flat = " ".join(text.split())
+    stated = {"KIND_VERSION": re.findall(r"\bkind(?:\]\([^)]*\))?\s+(v\d+\.\d+\.\d+)", flat),
+              "KUBECTL_VERSION": re.findall(r"\bkubectl\s+(v\d+\.\d+\.\d+)", flat)}
+    for key, versions in stated.items():
+        if not versions:
+            problems.append(f"README states no {key} (k8s/versions.env: {pins[key]})")
+        problems += [f"README says {v}, k8s/versions.env has {key}={pins[key]}" for v in versions if v != pins[key]]
+    minor = int(pins["KUBECTL_VERSION"].split(".")[1])
+    for low, high in re.findall(r"\bkubectl\s+1\.(\d+)\s*[–-]\s*1\.(\d+)", flat):
+        if (int(low), int(high)) != (minor - 1, minor + 1):
+            problems.append(f"kubectl range 1.{low}–1.{high}: one minor either side of 1.{minor} is "
+                            f"1.{minor - 1}–1.{minor + 1}")
+    return problems
+
+
+class RolloutTest(unittest.TestCase):
+    def test_rollout_time_follows_lesson_3s_strategy(self):
+        deployment = deployment_of(K8S / "03-loop-deployment")
+        for path in [REPO / "README.md", K8S / "README.md", K8S / "03-loop-deployment" / "README.md"]:
+            text = path.read_text()
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertEqual(check_rollout_time(text, deployment, FACTS_SHEET), [])
+                self.assertRegex(" ".join(text.split()), r"rollout[^.]*about 12–15 s",
+                                 "the rollout time of lesson 3 must be stated")
+                self.assertRegex(" ".join(text.split()),
+                                 r"(each old pod|old pod's termination)[^.]*about a second"
+                                 r"|about a second[^.]*(each old pod|old pod's termination)")
+
+    def test_wrong_rollout_time_is_caught(self):
+        deployment = deployment_of(K8S / "03-loop-deployment")
+        self.assertNotEqual(check_rollout_time("A rollout takes about a second.", deployment, FACTS_SHEET), [])
+        self.assertNotEqual(check_rollout_time("The rollout takes about 3–5 s.", deployment, FACTS_SHEET), [])
+
+    def test_lesson_1_try_next_shows_the_stuck_rollout(self):
+        # One replica under the default strategy: maxSurge rounds up to 1, maxUnavailable down to 0,
+        # so the crash-looping new pod never lets the old one go: replicas + surge pods.
+        replicas, surge, unavailable, _ = rolling_update(deployment_of(K8S / "01-deployment-crashloop"), FACTS_SHEET)
+        self.assertEqual((replicas, surge, unavailable), (1, 1, 0))
+        try_next = " ".join(section((K8S / "01-deployment-crashloop" / "README.md").read_text(), "Try next").split())
+        self.assertIn(f"{number_word(replicas + surge)} pods", try_next)
+        self.assertRegex(try_next, rf"`maxSurge` rounds up to {surge}")
+        self.assertRegex(try_next, rf"`maxUnavailable` down to {unavailable}")
+        self.assertIn("ProgressDeadlineExceeded", try_next)
+
+
+class PinnedVersionsTest(unittest.TestCase):
+    def test_readme_states_the_pinned_versions(self):
+        self.assertEqual(check_stated_versions((REPO / "README.md").read_text(), pinned_versions()), [])
+
+    def test_a_wrong_version_is_caught(self):
+        pins = {"KIND_VERSION": "v0.32.0", "KUBECTL_VERSION": "v1.36.1"}
+        self.assertNotEqual(check_stated_versions("kind v0.32.0 and kubectl v1.34.0", pins), [])
+        self.assertNotEqual(check_stated_versions("[kind](https://x) v0.31.0, kubectl v1.36.1", pins), [])
+        self.assertNotEqual(check_stated_versions("kind v0.32.0, kubectl v1.36.1: any kubectl 1.34–1.36", pins), [])
+        self.assertNotEqual(check_stated_versions("kind v0.32.0 only", pins), [])
+        self.assertEqual(check_stated_versions("kind v0.32.0, kubectl v1.36.1: any kubectl 1.35–1.37", pins), [])
+
+
+class DiagramsTest(unittest.TestCase):
+    """The pictures: one per lesson and in the top-level README, their numbers held to the facts
+    (by the rules above, which read diagram lines as units), and the delays the measured restart
+    timelines are drawn beside (k8s/scripts/restart-timeline.sh) equal to the facts sheet's."""
+
+    def test_every_lesson_and_the_top_readme_have_a_diagram(self):
+        for path in [REPO / "README.md"] + [d / "README.md" for d in lesson_dirs()]:
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertTrue(mermaid_blocks(path.read_text()), f"{path.relative_to(REPO)} has no ```mermaid diagram")
+
+    def test_a_blank_png_is_told_from_a_drawn_one(self):
+        import tempfile
+
+        from PIL import Image
+
+        with tempfile.TemporaryDirectory() as scratch:
+            png = Path(scratch) / "d.png"
+            image = Image.new("RGB", (40, 20), "white")
+            image.save(png)
+            self.assertEqual(colours(png), 1)
+            image.putpixel((3, 4), (0, 0, 0))
+            image.save(png)
+            self.assertEqual(colours(png), 2)
+
+    def test_the_timeline_chart_uses_the_documented_delays(self):
+        script = (K8S / "scripts" / "restart-timeline.sh").read_text()
+        constants = {k: int(v) for k, v in re.findall(r"^([A-Z_]+_MS)=(\d+)", script, re.M)}
+        f = FACTS_SHEET
+        self.assertEqual(constants, {"DOCKER_INITIAL_MS": f.docker_initial_ms, "DOCKER_MAX_MS": f.docker_max_ms,
+                                     "KUBELET_INITIAL_MS": f.crash_initial * 1000, "KUBELET_MAX_MS": f.crash_max * 1000})
 
 
 class ReadmeShapeTest(unittest.TestCase):
@@ -444,6 +645,10 @@ class RulesCanFailTest(unittest.TestCase):
             "The default, `Forbid`, skips a run (concurrencyPolicy).",
         ],
         check_ga_versions: ["`podFailurePolicy` is GA since Kubernetes 1.29."],
+        check_docker_restart: [
+            "`docker run --restart=always` restarts it with delays that start at 50 ms and double.",
+            "Docker's restart delay doubles up to 5 min.",
+        ],
     }
     RIGHT = {
         check_crash_loop_backoff: "The first restart happens at once. After that the kubelet waits before each "
@@ -453,6 +658,8 @@ class RulesCanFailTest(unittest.TestCase):
         check_reasons: "`Completed` for exit 0, `Error` for any other exit code; reason `OOMKilled`, exit code 137.",
         check_defaults: "`backoffLimit` defaults to 6 and the grace period is 30 s by default.",
         check_ga_versions: "`podFailurePolicy` (GA since Kubernetes 1.31).",
+        check_docker_restart: "With `--restart=always` the delay starts at 100 ms and doubles (200 ms, 400 ms) "
+                              "up to a minute.",
     }
 
     def test_wrong_statements_are_caught(self):
@@ -472,6 +679,32 @@ class RulesCanFailTest(unittest.TestCase):
         self.assertNotEqual(check_against_manifests("It sets `ttlSecondsAfterFinished: 60`.", folder), [])
         self.assertNotEqual(check_against_manifests("```sh\nkubectl -n hello-demo logs job/finite\n```\n", folder), [])
         self.assertEqual(check_against_manifests("## Try next\n\nSet `HELLO_COUNT=7`.\n", folder), [])
+
+    def test_wrong_numbers_in_diagrams_are_caught(self):
+        def drawn(*lines: str) -> str:
+            return "```mermaid\n" + "\n".join(lines) + "\n```\n"
+
+        lesson_1 = (K8S / "01-deployment-crashloop" / "README.md").read_text()
+        wrong = {
+            check_crash_loop_backoff: [
+                lesson_1.replace("back-off 20 s, then run 4 : w2, after w1, 20s", "back-off 25 s, then run 4 : w2, after w1, 25s"),
+                drawn("---", 'title: "CrashLoopBackOff"', "---", "gantt", "    back-off 15 s : w1, 0, 15s"),
+                drawn("flowchart LR", '    a["the kubelet restarts it"] --> b["CrashLoopBackOff: waits 10 s … up to 600 s"]'),
+            ],
+            check_exit_codes: [drawn("sequenceDiagram", "    I-->>K: SIGKILL: exit code 143 = 128 + 9")],
+            check_defaults: [drawn("flowchart LR", '    w["the kubelet waits the grace period (60 s by default)"]')],
+        }
+        for rule, texts in wrong.items():
+            for text in texts:
+                with self.subTest(rule=rule.__name__, text=text[-80:]):
+                    self.assertNotEqual(rule(text, FACTS_SHEET), [])
+        self.assertEqual(check_crash_loop_backoff(lesson_1, FACTS_SHEET), [])
+        folder = K8S / "06-grace-period"
+        for text in [drawn("sequenceDiagram", "    Note over K: waits terminationGracePeriodSeconds 7"),
+                     drawn("sequenceDiagram", "    Note over G: drains for HELLO_SHUTDOWN_DELAY=20s")]:
+            with self.subTest(manifest=text):
+                self.assertNotEqual(check_against_manifests(text, folder), [])
+        self.assertEqual(check_against_manifests(drawn("sequenceDiagram", "    Note over K: waits terminationGracePeriodSeconds 10"), folder), [])
 
     def test_missing_namespace_and_unmarked_output_are_caught(self):
         self.assertNotEqual(check_kubectl_namespace("```sh\nkubectl get pods\n```\n"), [])

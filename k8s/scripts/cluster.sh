@@ -53,78 +53,46 @@ minikube_up() {
   run kubectl --context "$KUBE_CONTEXT" get nodes -o wide
 }
 
-# The platform of the Docker engine, which is the platform of kind's node containers.
-docker_platform() {
-  local arch
+# Loading goes through the workshop kit's loader (images/kit/load), the one implementation of
+# loading, architecture choice and checksum checks: with KIT=path from that kit, otherwise from the
+# images `make images` built, staged as a kit folder in .cache/flows/kit (one archive per image for
+# the engine's platform, which is the platform of kind's node containers, and SHA256SUMS). The
+# loader honours DRY_RUN itself, so it runs in a dry run too and prints its commands.
+stage_arch() {
   if [[ -n ${LOAD_PLATFORM:-} ]]; then
     [[ $LOAD_PLATFORM =~ ^linux/(amd64|arm64)$ ]] || usage_error "LOAD_PLATFORM must be linux/amd64 or linux/arm64 (got '$LOAD_PLATFORM')"
-    echo "$LOAD_PLATFORM"
+    echo "${LOAD_PLATFORM#linux/}"
+  elif ((DRY_RUN)); then
+    case $(uname -m) in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) uname -m ;; esac
+  else
+    images/engine-arch
+  fi
+}
+
+cluster_load() {
+  local dir arch
+  if [[ -n ${KIT:-} ]]; then
+    dir=$(images/open-kit "$KIT")
+    print_cmd sh "$dir/load" "$CLUSTER" --name "$CLUSTER_NAME"
+    DRY_RUN=$DRY_RUN sh "$dir/load" "$CLUSTER" --name "$CLUSTER_NAME"
     return
   fi
-  if ((DRY_RUN)); then
-    case $(uname -m) in x86_64 | amd64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
-  else
-    arch=$(docker version --format '{{.Server.Arch}}')
-  fi
-  echo "linux/$arch"
+  need docker
+  arch=$(stage_arch)
+  dir=$WORK_DIR/kit
+  run rm -rf "$dir"
+  # One platform per archive: kind's and minikube's loads from the daemon break on Docker's
+  # containerd store and multi-platform images (kind #3795, minikube #18021); archives work.
+  run images/save-image "$ONCE_IMAGE" "$arch" "$dir/images/$arch/hello-once.tar" ||
+    fail "could not save $ONCE_IMAGE; build it first: make images"
+  run images/save-image "$LOOP_IMAGE" "$arch" "$dir/images/$arch/hello-loop.tar" ||
+    fail "could not save $LOOP_IMAGE; build it first: make images"
+  run images/kit-sums "$dir"
+  print_cmd env KIT_DIR="$dir" sh images/kit/load "$CLUSTER" --name "$CLUSTER_NAME"
+  KIT_DIR=$dir DRY_RUN=$DRY_RUN sh images/kit/load "$CLUSTER" --name "$CLUSTER_NAME"
 }
-
-require_image() {
-  local image=$1
-  run docker image inspect --format '{{.Id}} {{.Os}}/{{.Architecture}}' "$image" ||
-    fail "image $image is not in Docker; build it first: make images"
-}
-
-# Save one image, one platform, to an archive: both `kind load docker-image` and minikube's load
-# from the daemon break with Docker's containerd image store and with multi-platform images
-# ("content digest ... not found"; kind #3795, minikube #18021), while loading an archive works.
-# `docker save --platform` needs Docker 28+ (API 1.48); an older engine has neither the flag nor
-# the containerd store problem, so a plain save is right there. Sets ARCHIVE.
-SAVE_PLATFORM=''
-save_archive() {
-  local image=$1
-  if [[ -z $SAVE_PLATFORM ]]; then
-    SAVE_PLATFORM=$(docker_platform)
-    if ((!DRY_RUN)) && ! grep -q -- '--platform' <<<"$(docker save --help 2>/dev/null)"; then
-      SAVE_PLATFORM=none
-      note "this Docker has no 'docker save --platform' (needs 28+); saving the images as they are"
-    fi
-  fi
-  require_image "$image"
-  ARCHIVE=$WORK_DIR/$(tr '/:' '__' <<<"$image").tar
-  if [[ $SAVE_PLATFORM == none ]]; then
-    run docker save -o "$ARCHIVE" "$image"
-  else
-    run docker save --platform "$SAVE_PLATFORM" -o "$ARCHIVE" "$image"
-  fi
-}
-
-kind_load() {
-  need docker kind
-  check_kind_version
-  local image clusters
-  capture clusters kind get clusters
-  if ((!DRY_RUN)) && ! grep -qxF "$CLUSTER_NAME" <<<"$clusters"; then
-    fail "there is no kind cluster $CLUSTER_NAME to load into; create it first: make kind-up"
-  fi
-  for image in "$ONCE_IMAGE" "$LOOP_IMAGE"; do
-    save_archive "$image"
-    # --name matters: without it kind loads into the cluster called "kind", not ours.
-    run kind load image-archive "$ARCHIVE" --name "$CLUSTER_NAME"
-    ((DRY_RUN)) || rm -f "$ARCHIVE"
-  done
-}
-
-minikube_load() {
-  need docker minikube
-  local image
-  for image in "$ONCE_IMAGE" "$LOOP_IMAGE"; do
-    save_archive "$image"
-    run minikube -p "$CLUSTER_NAME" image load "$ARCHIVE"
-    ((DRY_RUN)) || rm -f "$ARCHIVE"
-  done
-  run minikube -p "$CLUSTER_NAME" image ls
-}
+kind_load() { cluster_load; }
+minikube_load() { cluster_load; }
 
 kind_down() {
   need kind

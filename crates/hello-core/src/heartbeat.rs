@@ -1,27 +1,35 @@
 //! Liveness without a port: the worker records each bit of progress in a file, and a probe
 //! (`hello-loop check`, run by a Kubernetes exec probe or a Docker HEALTHCHECK) reads its age.
 
-use std::fs;
-use std::io;
+use std::fs::{self, OpenOptions};
+use std::hash::{BuildHasher, RandomState};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The heartbeat file and its staging twin beside it.
+/// The age after which a heartbeat is stale when nothing says otherwise: three intervals (one
+/// late line is no failure), at least 1 s (probes and clocks are not that precise).
+pub fn default_max_age(interval: Duration) -> Duration {
+    (interval * 3).max(Duration::from_secs(1))
+}
+
+/// The heartbeat file the loop writes. It holds one line of three numbers: the time of the beat
+/// (milliseconds since the Unix epoch), the lines printed so far, and the age in milliseconds
+/// after which the beat is stale. The last one is what lets `check` judge the heartbeat right
+/// however the loop was configured (flags are invisible to a probe that only shares the
+/// environment).
 #[derive(Debug, Clone)]
 pub struct Heartbeat {
     path: PathBuf,
-    staging: PathBuf,
+    max_age: Duration,
 }
 
 impl Heartbeat {
-    pub fn new(path: &Path) -> Self {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
+    pub fn new(path: &Path, max_age: Duration) -> Self {
         Heartbeat {
             path: path.to_path_buf(),
-            staging: path.with_file_name(format!(".{name}.tmp")),
+            max_age,
         }
     }
 
@@ -29,44 +37,104 @@ impl Heartbeat {
         &self.path
     }
 
-    /// Records progress: the time and the line count go to a staging file that is then renamed
-    /// over the heartbeat, so a reader sees the old value or the new one, never half of one.
+    /// Records progress: the beat goes to a new staging file beside the heartbeat, which is then
+    /// renamed over it, so a reader sees the old beat or the new one, never half of one.
+    ///
+    /// Whatever is at the path must be a regular file (or nothing): a device, a FIFO, a directory
+    /// or a symlink is never replaced. The staging file gets a name of its own (process id and a
+    /// random number) and is created exclusively without following symlinks, so a file already
+    /// there (a planted symlink, a FIFO, another loop's staging file) is never opened; it is
+    /// removed again when anything fails.
     pub fn beat(&self, lines: u64) -> io::Result<()> {
+        match fs::symlink_metadata(&self.path) {
+            Ok(meta) if !meta.file_type().is_file() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "it exists and is not a regular file (a device, FIFO, directory or symlink is \
+                     never replaced)",
+                ))
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        fs::write(&self.staging, format!("{} {lines}\n", now.as_millis()))?;
-        fs::rename(&self.staging, &self.path)
+        let beat = format!("{} {lines} {}\n", now.as_millis(), self.max_age.as_millis());
+        let (staging, mut file) = self.create_staging()?;
+        let written = file
+            .write_all(beat.as_bytes())
+            .and_then(|()| fs::rename(&staging, &self.path));
+        if written.is_err() {
+            let _ = fs::remove_file(&staging);
+        }
+        written
     }
 
-    /// How old the last beat is, or why it cannot be told.
-    pub fn age(&self) -> Result<Duration, String> {
-        let text = fs::read_to_string(&self.path).map_err(|err| match err.kind() {
-            io::ErrorKind::NotFound => format!("heartbeat {} is missing", self.path.display()),
-            _ => format!("heartbeat {} cannot be read: {err}", self.path.display()),
-        })?;
-        let millis: u64 = text
-            .split_whitespace()
-            .next()
-            .and_then(|m| m.parse().ok())
-            .ok_or_else(|| format!("heartbeat {} holds no timestamp", self.path.display()))?;
-        let beat = UNIX_EPOCH + Duration::from_millis(millis);
-        // A beat "from the future" (clock stepped back) counts as fresh rather than as a failure.
-        Ok(SystemTime::now().duration_since(beat).unwrap_or_default())
+    fn create_staging(&self) -> io::Result<(PathBuf, fs::File)> {
+        let name = self
+            .path
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+        let name = name.to_string_lossy();
+        let mut attempts = 0;
+        loop {
+            let random = RandomState::new().hash_one(attempts);
+            let staging = self
+                .path
+                .with_file_name(format!(".{name}.{}.{random:016x}.tmp", std::process::id()));
+            let created = OpenOptions::new()
+                .write(true)
+                .create_new(true) // O_CREAT | O_EXCL: never an existing file, never via a symlink
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&staging);
+            match created {
+                Ok(file) => return Ok((staging, file)),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempts < 8 => {
+                    attempts += 1
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 }
 
-/// The verdict of a check: the line to print, and whether the heartbeat is fresh.
-pub fn check(heartbeat: &Heartbeat, max_age: Duration) -> Result<String, String> {
-    let age = heartbeat.age()?;
-    let shown = crate::values::display(age);
+/// The verdict of a check: the line to print, and whether the heartbeat is fresh. The maximum
+/// age is `max_age` when given (`--max-age`), else the one the heartbeat carries, else (a file
+/// written by an older hello-loop, with two numbers) `fallback`.
+pub fn check(path: &Path, max_age: Option<Duration>, fallback: Duration) -> Result<String, String> {
+    let text = fs::read_to_string(path).map_err(|err| match err.kind() {
+        io::ErrorKind::NotFound => format!("heartbeat {} is missing", path.display()),
+        _ => format!("heartbeat {} cannot be read: {err}", path.display()),
+    })?;
+    let mut numbers = text.split_whitespace().map(str::parse::<u64>);
+    let millis = match numbers.next() {
+        Some(Ok(millis)) => millis,
+        _ => return Err(format!("heartbeat {} holds no timestamp", path.display())),
+    };
+    let carried = match (numbers.next(), numbers.next()) {
+        (Some(Ok(_lines)), Some(Ok(max_ms))) => Some(Duration::from_millis(max_ms)),
+        (Some(Ok(_lines)), None) => None,
+        _ => {
+            return Err(format!(
+                "heartbeat {} is not in the expected form 'MILLIS LINES MAX_AGE_MS'",
+                path.display()
+            ))
+        }
+    };
+    let max_age = max_age.or(carried).unwrap_or(fallback);
+    let beat = UNIX_EPOCH + Duration::from_millis(millis);
+    // A beat "from the future" (clock stepped back) counts as fresh rather than as a failure.
+    let age = SystemTime::now().duration_since(beat).unwrap_or_default();
+    let shown = crate::values::display_rounded(age);
     let max = crate::values::display(max_age);
     if age <= max_age {
         Ok(format!("healthy: heartbeat {shown} old (max {max})"))
     } else {
         Err(format!(
             "unhealthy: heartbeat {} is {shown} old (max {max})",
-            heartbeat.path.display()
+            path.display()
         ))
     }
 }
@@ -83,14 +151,20 @@ mod tests {
         dir
     }
 
+    const FIVE_S: Duration = Duration::from_secs(5);
+
     #[test]
-    fn beat_then_check_is_fresh_and_leaves_no_staging_file() {
+    fn beat_then_check_is_fresh_carries_its_max_age_and_leaves_no_staging_file() {
         let dir = scratch_dir("fresh");
-        let heartbeat = Heartbeat::new(&dir.join("beat"));
+        let heartbeat = Heartbeat::new(&dir.join("beat"), Duration::from_secs(180));
         heartbeat.beat(7).unwrap();
-        assert!(check(&heartbeat, Duration::from_secs(5))
-            .unwrap()
-            .starts_with("healthy"));
+        let fresh = check(heartbeat.path(), None, FIVE_S).unwrap();
+        assert!(
+            fresh.starts_with("healthy") && fresh.ends_with("(max 3m)"),
+            "{fresh}"
+        );
+        let overridden = check(heartbeat.path(), Some(FIVE_S), FIVE_S).unwrap();
+        assert!(overridden.ends_with("(max 5s)"), "{overridden}");
         assert_eq!(
             fs::read_dir(&dir).unwrap().count(),
             1,
@@ -98,30 +172,56 @@ mod tests {
         );
         assert!(fs::read_to_string(dir.join("beat"))
             .unwrap()
-            .ends_with(" 7\n"));
+            .ends_with(" 7 180000\n"));
     }
 
     #[test]
     fn old_missing_and_garbled_heartbeats_fail_with_a_reason() {
         let dir = scratch_dir("stale");
-        let heartbeat = Heartbeat::new(&dir.join("beat"));
-        assert!(check(&heartbeat, Duration::from_secs(5))
-            .unwrap_err()
-            .contains("missing"));
+        let path = dir.join("beat");
+        assert!(check(&path, None, FIVE_S).unwrap_err().contains("missing"));
         let ten_minutes_ago = SystemTime::now() - Duration::from_secs(600);
         let millis = ten_minutes_ago
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_millis();
-        fs::write(dir.join("beat"), format!("{millis} 3\n")).unwrap();
-        let stale = check(&heartbeat, Duration::from_secs(5)).unwrap_err();
+        // The two-number form of older versions is still read, with the fallback maximum.
+        fs::write(&path, format!("{millis} 3\n")).unwrap();
+        let stale = check(&path, None, FIVE_S).unwrap_err();
         assert!(
-            stale.starts_with("unhealthy") && stale.contains("10m"),
+            stale.starts_with("unhealthy") && stale.contains("10m") && stale.contains("(max 5s)"),
             "{stale}"
         );
-        fs::write(dir.join("beat"), "garbage").unwrap();
-        assert!(check(&heartbeat, Duration::from_secs(5))
+        fs::write(&path, "garbage").unwrap();
+        assert!(check(&path, None, FIVE_S)
             .unwrap_err()
             .contains("no timestamp"));
+        fs::write(&path, format!("{millis} three\n")).unwrap();
+        assert!(check(&path, None, FIVE_S)
+            .unwrap_err()
+            .contains("expected form"));
+    }
+
+    #[test]
+    fn never_replaces_what_is_not_a_regular_file_and_never_follows_a_planted_link() {
+        let dir = scratch_dir("clobber");
+        let target = dir.join("target");
+        fs::write(&target, "precious").unwrap();
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        for path in [link.as_path(), dir.as_path()] {
+            let err = Heartbeat::new(path, FIVE_S).beat(1).unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            2,
+            "no staging file left"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! single-threaded runtime ([`shutdown`]), the exit path ([`exit`]) and the liveness heartbeat
 //! ([`heartbeat`]).
 
+pub mod bounded;
 pub mod cli;
 pub mod exit;
 pub mod heartbeat;

@@ -3,6 +3,8 @@
 use std::io::IsTerminal;
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
+
+use crate::bounded::BestEffortStderr;
 use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
@@ -19,7 +21,15 @@ const RUST_LOG_FORM: &str =
 
 /// Installs the global subscriber. Fails with a one-line reason when `RUST_LOG` is not understood.
 pub fn init(format: LogFormat) -> Result<(), String> {
-    let filter = filter_from(std::env::var("RUST_LOG").ok().as_deref())?;
+    let filter = match std::env::var_os("RUST_LOG") {
+        None => filter_from(None)?,
+        Some(value) => filter_from(Some(value.to_str().ok_or_else(|| {
+            format!(
+                "invalid value '{}' for RUST_LOG: not valid UTF-8; {RUST_LOG_FORM}",
+                value.to_string_lossy()
+            )
+        })?))?,
+    };
     // tracing-subscriber does not look at the terminal itself: colour only for a person watching.
     let ansi = format == LogFormat::Text && std::io::stderr().is_terminal() && !no_color();
     let registry = tracing_subscriber::registry().with(filter);
@@ -27,7 +37,7 @@ pub fn init(format: LogFormat) -> Result<(), String> {
         LogFormat::Text => registry
             .with(
                 fmt::layer()
-                    .with_writer(std::io::stderr)
+                    .with_writer(|| BestEffortStderr)
                     .with_ansi(ansi)
                     .with_target(false),
             )
@@ -39,7 +49,7 @@ pub fn init(format: LogFormat) -> Result<(), String> {
                     .flatten_event(true)
                     .with_current_span(false)
                     .with_span_list(false)
-                    .with_writer(std::io::stderr)
+                    .with_writer(|| BestEffortStderr)
                     .with_ansi(false),
             )
             .init(),
@@ -54,15 +64,41 @@ fn no_color() -> bool {
 
 fn filter_from(rust_log: Option<&str>) -> Result<Targets, String> {
     let invalid = |value: &str| format!("invalid value '{value}' for RUST_LOG: {RUST_LOG_FORM}");
-    match rust_log.map(str::trim) {
-        None | Some("") => Ok(Targets::new().with_default(LevelFilter::INFO)),
-        // A bare word would otherwise be taken as a target name and silently hide every log.
-        Some(value) if !value.contains(['=', ',']) => value
-            .parse::<LevelFilter>()
-            .map(|level| Targets::new().with_default(level))
-            .map_err(|_| invalid(value)),
-        Some(value) => value.parse::<Targets>().map_err(|_| invalid(value)),
+    let value = match rust_log.map(str::trim) {
+        None | Some("") => return Ok(Targets::new().with_default(LevelFilter::INFO)),
+        Some(value) => value,
+    };
+    // Checked directive by directive: tracing-subscriber would take a bare word, an empty
+    // directive (`,`), `=` or `[span]=info` as a target name and silently hide every log line,
+    // the exit line included.
+    let mut targets = Targets::new();
+    let mut any = false;
+    for directive in value.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (Some(target.trim()), level.trim()),
+            None => (None, directive),
+        };
+        let level = level.parse::<LevelFilter>().map_err(|_| invalid(value))?;
+        targets = match target {
+            None => targets.with_default(level),
+            Some(t) if is_target(t) => targets.with_target(t, level),
+            Some(_) => return Err(invalid(value)),
+        };
+        any = true;
     }
+    if any {
+        Ok(targets)
+    } else {
+        Err(invalid(value))
+    }
+}
+
+/// A Rust module path such as `hello_loop` or `hello_core::exit`.
+fn is_target(text: &str) -> bool {
+    !text.is_empty()
+        && text.split("::").all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 #[cfg(test)]
@@ -87,6 +123,18 @@ mod tests {
             err.contains("RUST_LOG") && err.contains("expected a level"),
             "{err}"
         );
-        assert!(filter_from(Some("hello_loop=loud")).is_err());
+        for hides_everything in [
+            "hello_loop=loud",
+            ",",
+            "=",
+            "=info",
+            "[span]=info",
+            "a:b=info",
+        ] {
+            assert!(
+                filter_from(Some(hides_everything)).is_err(),
+                "{hides_everything:?}"
+            );
+        }
     }
 }

@@ -5,6 +5,8 @@
 use std::future::{pending, poll_fn, Future};
 use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use futures_core::Stream;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -73,6 +75,28 @@ impl StopSignals {
     }
 }
 
+/// The stop signals recorded without a runtime (hello-once's single line): installed before the
+/// line is written, so as PID 1 a SIGTERM that comes while stdout is blocked is not dropped.
+pub struct StopFlag(Arc<AtomicUsize>);
+
+impl StopFlag {
+    pub fn install() -> std::io::Result<Self> {
+        let flag = Arc::new(AtomicUsize::new(0));
+        for signal in [SIGTERM, SIGINT] {
+            signal_hook::flag::register_usize(signal, Arc::clone(&flag), signal as usize)?;
+        }
+        Ok(StopFlag(flag))
+    }
+
+    /// The last stop signal received, if any.
+    pub fn received(&self) -> Option<Signal> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            number => Some(Signal(number as i32)),
+        }
+    }
+}
+
 /// Runs the program's body on a single-threaded runtime: these programs wait on a timer and two
 /// signals, so one thread is plenty, and `/proc/PID/task` shows exactly one. An error setting up
 /// (runtime or signal handlers) is logged and exits 1.
@@ -85,10 +109,13 @@ where
         .enable_time()
         .build()
         .and_then(|runtime| runtime.block_on(body));
-    outcome.unwrap_or_else(|err| {
-        tracing::error!(code = 1, %err, "cannot set up the runtime or signal handlers; exiting");
-        ExitCode::FAILURE
-    })
+    outcome.unwrap_or_else(|err| setup_failed(&err))
+}
+
+/// The exit when the runtime or the signal handlers cannot be set up: logged, status 1.
+pub fn setup_failed(err: &std::io::Error) -> ExitCode {
+    tracing::error!(code = 1, %err, "cannot set up the runtime or signal handlers; exiting");
+    ExitCode::FAILURE
 }
 
 #[cfg(test)]

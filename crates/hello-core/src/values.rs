@@ -35,6 +35,24 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// The shortest interval between lines. tokio's timer works in whole milliseconds ("operates at
+/// millisecond granularity", tokio::time::sleep), so a shorter period would not wait at all: the
+/// busy loop the interval exists to prevent (`--interval 1ns` printed ~1.5 M lines/s).
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// The interval between lines: at least [`MIN_INTERVAL`].
+pub fn interval(text: &str) -> Result<Duration, String> {
+    match duration(text)? {
+        d if d.is_zero() => Err(format!(
+            "must be greater than zero, at least 1ms; {DURATION_FORM}"
+        )),
+        d if d < MIN_INTERVAL => Err(format!(
+            "shorter than 1ms, the timer's resolution (it would be a busy loop); {DURATION_FORM}"
+        )),
+        d => Ok(d),
+    }
+}
+
 /// A duration that must be greater than zero (an interval of zero would be a busy loop).
 pub fn positive_duration(text: &str) -> Result<Duration, String> {
     match duration(text)? {
@@ -63,11 +81,16 @@ pub fn path_or_none(text: &str) -> Result<std::path::PathBuf, String> {
     Ok(std::path::PathBuf::from(text.trim()))
 }
 
-/// Human form of a duration for logs: `1m 30s`, `500ms`, `0s`.
+/// Human form of a configured duration for logs, exact: `1m 30s`, `1ms 500us`, `0s`.
 pub fn display(duration: Duration) -> String {
-    // Whole milliseconds: microsecond noise helps nobody reading a log.
+    humantime::format_duration(duration).to_string()
+}
+
+/// Human form of a measured duration (an uptime, an age), in whole milliseconds: microsecond
+/// noise helps nobody reading a log.
+pub fn display_rounded(duration: Duration) -> String {
     let millis = Duration::from_millis(duration.as_millis().min(u64::MAX as u128) as u64);
-    humantime::format_duration(millis).to_string()
+    display(millis)
 }
 
 #[cfg(test)]
@@ -135,8 +158,23 @@ mod tests {
     }
 
     #[test]
-    fn display_rounds_to_milliseconds() {
-        assert_eq!(display(Duration::from_micros(1_500_700)), "1s 500ms");
+    fn display_is_exact_and_display_rounded_rounds_to_milliseconds() {
+        assert_eq!(display(Duration::from_micros(1_500)), "1ms 500us");
+        assert_eq!(
+            display_rounded(Duration::from_micros(1_500_700)),
+            "1s 500ms"
+        );
         assert_eq!(display(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn intervals_are_at_least_a_millisecond() {
+        assert_eq!(interval("1ms"), Ok(MIN_INTERVAL));
+        assert_eq!(interval("0.0015"), Ok(Duration::from_micros(1_500)));
+        for short in ["1ns", "999us", "0.0005"] {
+            let err = interval(short).unwrap_err();
+            assert!(err.contains("shorter than 1ms"), "{short}: {err}");
+        }
+        assert!(interval("0").unwrap_err().contains("greater than zero"));
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hello_testkit::{assert_bad_input, run, Finished, Running, PROMPTLY, SIGTERM};
+use hello_testkit::{assert_bad_input, run, Finished, Running, Streams, PROMPTLY, SIGTERM};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
 
@@ -62,16 +62,43 @@ fn heartbeat_is_fresh_while_running_then_stale_after_a_stall_and_sigterm_still_w
 }
 
 #[test]
-fn check_default_max_age_follows_the_interval() {
+fn check_judges_by_the_max_age_the_heartbeat_carries_whatever_set_the_interval() {
     let file = scratch("default-age");
     let file = file.to_str().unwrap();
-    let env = [("HELLO_HEARTBEAT_FILE", file), ("HELLO_INTERVAL", "100ms")];
-    assert_eq!(run(BIN, &["--count", "1"], &env).code(), Some(0));
-    // Default max age: 3 intervals, at least 1 s.
+    let beat_env = [("HELLO_HEARTBEAT_FILE", file)];
+    // The interval given as a flag, which a probe sharing only the environment cannot see.
+    let written = run(BIN, &["--count", "1", "--interval", "1m"], &beat_env);
+    assert_eq!(written.code(), Some(0), "{written:?}");
+    let fresh = run(BIN, &["check"], &beat_env);
+    assert_eq!(fresh.code(), Some(0), "{fresh:?}");
+    assert!(fresh.stdout.contains("(max 3m)"), "{fresh:?}");
+    // The probe's own interval no longer matters; --max-age still overrides.
+    let with_env = [("HELLO_HEARTBEAT_FILE", file), ("HELLO_INTERVAL", "10ms")];
+    assert!(run(BIN, &["check"], &with_env).stdout.contains("(max 3m)"));
+    assert!(check(file, "5s").stdout.contains("(max 5s)"));
+    // Default: 3 intervals, at least 1 s.
+    assert_eq!(
+        run(BIN, &["--count", "1", "--interval", "100ms"], &beat_env).code(),
+        Some(0)
+    );
+    assert!(run(BIN, &["check"], &beat_env).stdout.contains("(max 1s)"));
+}
+
+#[test]
+fn a_heartbeat_from_an_older_loop_is_still_read_with_the_probes_interval() {
+    let file = scratch("old-format");
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    std::fs::write(&file, format!("{millis} 4\n")).unwrap();
+    let env = [
+        ("HELLO_HEARTBEAT_FILE", file.to_str().unwrap()),
+        ("HELLO_INTERVAL", "10s"),
+    ];
     let fresh = run(BIN, &["check"], &env);
-    assert!(fresh.stdout.contains("(max 1s)"), "{fresh:?}");
-    let long = [("HELLO_HEARTBEAT_FILE", file), ("HELLO_INTERVAL", "10s")];
-    assert!(run(BIN, &["check"], &long).stdout.contains("(max 30s)"));
+    assert_eq!(fresh.code(), Some(0), "{fresh:?}");
+    assert!(fresh.stdout.contains("(max 30s)"), "{fresh:?}");
 }
 
 #[test]
@@ -124,4 +151,205 @@ fn an_empty_heartbeat_variable_switches_the_heartbeat_off() {
         "{}",
         done.stderr
     );
+}
+
+// ---- Nothing at the path is ever clobbered (issue 16, item 2).
+
+fn refused_path(path: &str) -> Finished {
+    run(BIN, &["--count", "1", "--heartbeat-file", path], &[])
+}
+
+/// Makes a special file with mknod(2): a FIFO, or (root only) a character device.
+fn mknod(path: &std::path::Path, mode: libc::mode_t, device: libc::dev_t) -> bool {
+    let path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string.
+    unsafe { libc::mknod(path.as_ptr(), mode, device) == 0 }
+}
+
+#[test]
+fn devices_fifos_directories_and_symlinks_are_refused_and_left_alone() {
+    let file = scratch("not-regular");
+    let dir = file.parent().unwrap();
+    // A device of our own, the same as /dev/null (1, 3): a broken build must never get to
+    // replace the real /dev/null of the machine running the tests.
+    let null = dir.join("null");
+    let have_device = mknod(&null, libc::S_IFCHR | 0o666, libc::makedev(1, 3));
+    assert!(
+        have_device || std::env::var_os("CI").is_none(),
+        "CI runs as root: mknod"
+    );
+    let fifo = dir.join("fifo");
+    assert!(mknod(&fifo, libc::S_IFIFO | 0o600, 0));
+    let target = dir.join("precious");
+    std::fs::write(&target, "keep me").unwrap();
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut paths = vec![fifo.as_path(), dir, link.as_path()];
+    if have_device {
+        paths.push(&null);
+    }
+    for path in paths {
+        let done = refused_path(path.to_str().unwrap());
+        assert_bad_input(
+            &done,
+            &[
+                "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+                "not a regular file",
+            ],
+        );
+    }
+    if have_device {
+        let kept = std::fs::metadata(&null).unwrap().file_type();
+        assert!(std::os::unix::fs::FileTypeExt::is_char_device(&kept));
+    }
+    let fifo_kept = std::fs::metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo_kept));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert_eq!(staging_files(dir), Vec::<String>::new());
+}
+
+#[test]
+fn a_symlink_planted_at_the_old_staging_name_is_never_followed() {
+    let file = scratch("planted");
+    let dir = file.parent().unwrap();
+    let target = dir.join("precious");
+    std::fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join(".heartbeat.tmp")).unwrap();
+    let done = run(
+        BIN,
+        &[
+            "--count",
+            "2",
+            "--interval",
+            "10ms",
+            "--heartbeat-file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert!(std::fs::read_to_string(&file).unwrap().split(' ').nth(1) == Some("2"));
+}
+
+#[test]
+fn two_loops_sharing_a_path_never_collide_and_leave_no_staging_file() {
+    let file = scratch("shared");
+    let args = [
+        "--interval",
+        "1ms",
+        "--count",
+        "300",
+        "--heartbeat-file",
+        file.to_str().unwrap(),
+    ];
+    let a = Running::spawn(BIN, &args, &[]);
+    let b = Running::spawn(BIN, &args, &[]);
+    for done in [a.wait(PROMPTLY), b.wait(PROMPTLY)] {
+        assert_eq!(done.code(), Some(0), "{done:?}");
+        assert!(
+            !done.stderr.contains("heartbeat not written"),
+            "{}",
+            done.stderr
+        );
+    }
+    assert_eq!(staging_files(file.parent().unwrap()), Vec::<String>::new());
+}
+
+#[test]
+fn a_failed_first_beat_is_refused_and_removes_its_staging_file() {
+    // A file size limit of 0 makes the write fail after the staging file was created.
+    let file = scratch("efbig");
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args(["--count", "1", "--heartbeat-file", file.to_str().unwrap()])
+        .env_clear();
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let zero = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &zero);
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(file.parent().unwrap()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+}
+
+/// The hidden staging files left in a directory.
+fn staging_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp") && name.starts_with('.') && name != ".heartbeat.tmp")
+        .collect()
+}
+
+// ---- A missing heartbeat directory is said once, and again when it recovers (item 9).
+
+#[test]
+fn a_failing_heartbeat_is_logged_once_and_its_recovery_once() {
+    let file = scratch("recovers");
+    let dir = file.parent().unwrap().to_path_buf();
+    let args = [
+        "--interval",
+        "2ms",
+        "--heartbeat-file",
+        file.to_str().unwrap(),
+    ];
+    let running = Running::spawn(BIN, &args, &[]);
+    running.next_line(PROMPTLY);
+    std::fs::remove_dir_all(&dir).unwrap();
+    running.wait_for_log("heartbeat not written", PROMPTLY);
+    std::thread::sleep(Duration::from_millis(200)); // ~100 lines without a heartbeat
+    std::fs::create_dir(&dir).unwrap();
+    running.wait_for_log("heartbeat written again", PROMPTLY);
+    running.signal(SIGTERM);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(
+        done.stderr.matches("heartbeat not written").count(),
+        1,
+        "{}",
+        done.stderr
+    );
+    assert_eq!(done.stderr.matches("heartbeat written again").count(), 1);
+}
+
+// ---- The probe's messages never change its status (item 6).
+
+#[test]
+fn check_keeps_its_status_when_stderr_is_full() {
+    let file = scratch("check-full");
+    for (as_pid1, env_file) in [(false, file.as_os_str()), (true, file.as_os_str())] {
+        let streams = Streams {
+            stdout: None,
+            stderr: Some(std::fs::File::create("/dev/full").unwrap().into()),
+        };
+        let env = [("HELLO_HEARTBEAT_FILE", env_file)];
+        let args = [std::ffi::OsStr::new("check")];
+        let Some(running) = Running::spawn_with(BIN, &args, &env, streams, as_pid1) else {
+            return;
+        };
+        assert_eq!(
+            running.wait(PROMPTLY).code(),
+            Some(1),
+            "missing heartbeat: 1, not an abort"
+        );
+    }
 }

@@ -4,11 +4,14 @@
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_all_refused, assert_help_and_version, read_one_line_then_close, run, run_as_stranger,
-    BadInput, Running, PROMPTLY, SIGINT, SIGKILL, SIGTERM,
+    assert_all_refused, assert_bad_input, assert_help_and_version, read_one_line_then_close, run,
+    run_as_stranger, BadInput, Running, Streams, PROMPTLY, SIGINT, SIGKILL, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
+
+/// The signals hello-loop handles by default: SIGTERM and SIGINT, and SIGALRM for bounded writes.
+const OUR_HANDLERS: u64 = 1 << (SIGTERM - 1) | 1 << (SIGINT - 1) | 1 << (libc::SIGALRM - 1);
 
 /// An interval no test waits out: if a test passes with it, the program did not wait for it.
 const HOUR: &str = "1h";
@@ -155,6 +158,9 @@ fn ignore_mode_outside_a_container_dies_of_sigterm() {
         &[],
     ));
     running.wait_for_log("no signal handlers installed", PROMPTLY);
+    // None of ours: not even the SIGALRM that bounds writes in the default mode. (Rust's own
+    // stack-overflow handlers for SIGSEGV and SIGBUS are there, as in any Rust program.)
+    assert_eq!(running.caught_signals() & OUR_HANDLERS, 0, "SigCgt");
     running.signal(SIGTERM);
     let done = running.wait(PROMPTLY);
     assert_eq!(
@@ -183,6 +189,11 @@ fn broken_pipe_is_a_prompt_graceful_exit_with_one_line() {
 fn runs_one_thread_and_idles_between_lines() {
     let mut running = started(Running::spawn(BIN, &["--interval", HOUR], &[]));
     assert_eq!(running.thread_count(), 1, "current-thread runtime");
+    assert_eq!(
+        running.caught_signals() & OUR_HANDLERS,
+        OUR_HANDLERS,
+        "SigCgt: SIGTERM, SIGINT and the write timer's SIGALRM"
+    );
     let before = running.cpu_ticks();
     assert!(running.still_running_after(Duration::from_secs(1)));
     // A busy wait would burn ~100 ticks (a whole CPU second); an idle process burns none.
@@ -215,6 +226,12 @@ fn refuses_bad_input_with_one_line_and_status_2() {
         ),
         (&["--interval=-1"], &[], &["negative"]),
         (&["--interval", "9999999999h"], &[], &["too long"]),
+        (
+            &["--interval", "1ns"],
+            &[],
+            &["--interval / HELLO_INTERVAL", "shorter than 1ms"],
+        ),
+        (&[], &[("HELLO_INTERVAL", "999us")], &["shorter than 1ms"]),
         (&[], &[("HELLO_INTERVAL", "2 fortnights")], &interval),
         (
             &["--shutdown-delay", "-1s"],
@@ -328,4 +345,133 @@ fn as_pid1_runs_one_thread() {
     assert_eq!(running.thread_count(), 1);
     running.signal(SIGTERM);
     assert_eq!(running.wait(PROMPTLY).code(), Some(0));
+}
+
+// ---- The count and the stall hold during the drain too (issue 16, item 4).
+
+#[test]
+fn the_count_is_an_upper_bound_during_the_drain() {
+    let args = [
+        "--count",
+        "5",
+        "--interval",
+        "100ms",
+        "--shutdown-delay",
+        "2s",
+    ];
+    let running = started(Running::spawn(BIN, &args, &[]));
+    std::thread::sleep(Duration::from_millis(150));
+    running.signal(SIGTERM);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(done.stdout, "Hello, World!\n".repeat(5));
+    assert!(
+        done.stderr.contains("draining before exit"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("printed every line asked for"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_stall_holds_during_the_drain() {
+    let args = [
+        "--interval",
+        "20ms",
+        "--stall-after",
+        "300ms",
+        "--shutdown-delay",
+        HOUR,
+    ];
+    let mut running = started(Running::spawn(BIN, &args, &[]));
+    running.signal(SIGTERM);
+    running.wait_for_log("draining before exit", PROMPTLY);
+    running.wait_for_log("stalling on purpose", PROMPTLY);
+    let stalled_at = running.stdout_so_far().lines().count();
+    assert!(running.still_running_after(Duration::from_millis(300)));
+    assert_eq!(
+        running.stdout_so_far().lines().count(),
+        stalled_at,
+        "printed after the stall"
+    );
+    running.signal(SIGTERM);
+    assert_eq!(running.wait(PROMPTLY).code(), Some(143));
+}
+
+// ---- Durations logged exactly (item 5); JSON fields as plain values (item 9).
+
+#[test]
+fn json_logs_hold_plain_values_and_exact_durations() {
+    let args = [
+        "--count",
+        "2",
+        "--interval",
+        "1500us",
+        "--log-format",
+        "json",
+    ];
+    let done = run(BIN, &args, &[]);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    let start: serde_json::Value =
+        serde_json::from_str(done.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(start["text"], "Hello, World!");
+    assert_eq!(start["count"], 2);
+    assert_eq!(start["interval"], "1ms 500us");
+    assert!(start["pid"].is_u64(), "{start}");
+    let text = run(BIN, &["--count", "1", "--interval", "1500us"], &[]);
+    assert!(
+        text.stderr.contains("interval=1ms 500us"),
+        "{}",
+        text.stderr
+    );
+}
+
+#[test]
+fn non_utf8_variables_name_their_flag_and_variable() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff");
+    for (var, flag) in [
+        ("HELLO_INTERVAL", "--interval / HELLO_INTERVAL"),
+        (
+            "HELLO_HEARTBEAT_FILE",
+            "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+        ),
+        ("HELLO_COUNT", "--count / HELLO_COUNT"),
+    ] {
+        let running =
+            Running::spawn_with(BIN, &[], &[(var, bad)], Streams::default(), false).unwrap();
+        assert_bad_input(&running.wait(PROMPTLY), &[flag, "not valid UTF-8"]);
+    }
+    let check = [std::ffi::OsStr::new("check")];
+    let env = [
+        ("HELLO_HEARTBEAT_FILE", std::ffi::OsStr::new("/x")),
+        ("HELLO_MAX_AGE", bad),
+    ];
+    let running = Running::spawn_with(BIN, &check, &env, Streams::default(), false).unwrap();
+    assert_bad_input(
+        &running.wait(PROMPTLY),
+        &["--max-age / HELLO_MAX_AGE", "UTF-8"],
+    );
+}
+
+#[test]
+fn a_read_only_stdout_is_an_error() {
+    let streams = Streams {
+        stdout: Some(std::fs::File::open("/dev/null").unwrap().into()),
+        stderr: None,
+    };
+    let args = [std::ffi::OsStr::new("--count"), std::ffi::OsStr::new("1")];
+    let done = Running::spawn_with(BIN, &args, &[], streams, false)
+        .unwrap()
+        .wait(PROMPTLY);
+    assert_eq!(done.code(), Some(1), "{done:?}");
+    assert!(
+        done.stderr.contains("Bad file descriptor"),
+        "{}",
+        done.stderr
+    );
 }

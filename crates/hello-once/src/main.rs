@@ -8,7 +8,7 @@ use clap::Parser;
 use hello_core::cli::{self, LogArgs, Program, DEFAULT_MESSAGE};
 use hello_core::exit::{finish, output_failed};
 use hello_core::output::MessageLines;
-use hello_core::shutdown::{run, SignalMode, StopSignals};
+use hello_core::shutdown::{run, setup_failed, Signal, SignalMode, StopFlag, StopSignals};
 use hello_core::values;
 
 /// Print a message once and exit.
@@ -44,31 +44,48 @@ fn main() -> ExitCode {
     let args: Args = cli::start();
     let mut lines = MessageLines::new(&args.message);
     tracing::info!(
-        text = ?args.message,
+        text = args.message.as_str(),
         exit_code = args.exit_code,
         delay = %values::display(args.delay),
         pid = std::process::id(),
         "starting"
     );
     if args.delay.is_zero() {
-        // Nothing to wait for: no runtime, no handlers, just the line.
-        return match lines.write() {
-            Ok(()) => finish(args.exit_code, "printed the message"),
+        // Nothing to wait for: no runtime, just the line. The handlers only record a signal, so a
+        // stdout that blocks (a full pipe nobody reads) cannot keep even PID 1 from stopping.
+        let stop = match StopFlag::install() {
+            Ok(stop) => stop,
+            Err(err) => return setup_failed(&err),
+        };
+        return match lines.write_unless(|| stop.received()) {
+            Ok(None) => finish(args.exit_code, "printed the message"),
+            Ok(Some(signal)) => stopped(&mut lines, signal, "while stdout was blocked"),
             Err(err) => output_failed(&err),
         };
     }
     run(async {
         // Handlers first, so a SIGTERM right after the line is ours to handle, even as PID 1.
         let mut signals = StopSignals::install(SignalMode::Handle)?;
-        if let Err(err) = lines.write() {
+        let written = tokio::select! {
+            biased;
+            signal = signals.recv() => {
+                return Ok(stopped(&mut lines, signal, "while stdout was blocked"));
+            }
+            written = lines.write() => written,
+        };
+        if let Err(err) = written {
             return Ok(output_failed(&err));
         }
         Ok(tokio::select! {
+            signal = signals.recv() => stopped(&mut lines, signal, "during the delay"),
             () = tokio::time::sleep(args.delay) => finish(args.exit_code, "delay over"),
-            signal = signals.recv() => {
-                tracing::info!(signal = signal.name(), "received {} during the delay", signal.name());
-                finish(signal.exit_code(), "stopped by a signal")
-            }
         })
     })
+}
+
+/// The exit for a stop signal: 128 + its number, after saying what was interrupted.
+fn stopped(lines: &mut MessageLines, signal: Signal, when: &str) -> ExitCode {
+    tracing::info!(signal = signal.name(), "received {} {when}", signal.name());
+    lines.drop_unfinished();
+    finish(signal.exit_code(), "stopped by a signal")
 }

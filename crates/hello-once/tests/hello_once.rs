@@ -1,11 +1,14 @@
 //! hello-once, run as built: output, exit codes, precedence, refused input and signals, directly
 //! and as PID 1 of a new PID namespace.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_all_refused, assert_help_and_version, run, run_as_stranger, BadInput, Running, PROMPTLY,
-    SIGINT, SIGTERM,
+    assert_all_refused, assert_bad_input, assert_help_and_version, run, run_as_stranger,
+    signal_and_time, spawn_blocked_on_stdout, BadInput, Running, Streams, PROMPTLY, SIGINT,
+    SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
@@ -149,21 +152,23 @@ fn as_pid1_sigterm_and_sigint_end_the_delay_with_143_and_130() {
 }
 
 #[test]
-fn json_logs_are_one_object_per_line() {
-    let done = run(BIN, &["--log-format", "json"], &[]);
+fn json_logs_are_one_object_per_line_with_plain_values() {
+    let done = run(BIN, &["--log-format", "json", "--exit-code", "3"], &[]);
     assert_eq!(done.stdout, "Hello, World!\n");
-    let lines: Vec<&str> = done.stderr.lines().collect();
+    let lines: Vec<serde_json::Value> = done
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
     assert_eq!(lines.len(), 2, "{}", done.stderr);
-    for line in lines {
-        assert!(line.starts_with('{') && line.ends_with('}'), "{line}");
-        assert!(line.contains(r#""level":"INFO""#), "{line}");
-    }
-    assert!(done.stderr.contains(r#""message":"starting""#));
-    assert!(
-        done.stderr.contains(r#""text":"\"Hello, World!\"""#),
-        "{}",
-        done.stderr
-    );
+    let (start, exit) = (&lines[0], &lines[1]);
+    assert_eq!(start["level"], "INFO");
+    assert_eq!(start["message"], "starting");
+    // The text itself, not its quoted Debug form; numbers as JSON numbers.
+    assert_eq!(start["text"], "Hello, World!");
+    assert_eq!(start["exit_code"], 3);
+    assert!(start["pid"].is_u64(), "{start}");
+    assert_eq!(exit["code"], 3);
 }
 
 #[test]
@@ -226,4 +231,137 @@ fn runs_as_a_uid_without_a_passwd_entry() {
     };
     assert_eq!(done.code(), Some(0), "{done:?}");
     assert_eq!(done.stdout, "Hello, World!\n");
+}
+
+// ---- A stdout nobody reads: a signal still ends the run at once (issue 16, item 1).
+
+/// See hello-loop's blocked_stdout tests: generous for a loaded CI machine, far from "forever".
+const AT_ONCE: Duration = Duration::from_millis(500);
+
+fn assert_blocked_line_dropped(args: &[&str], signal: i32, code: i32, as_pid1: bool) {
+    let Some((running, pipe)) = spawn_blocked_on_stdout(BIN, args, as_pid1) else {
+        return;
+    };
+    let (took, done) = signal_and_time(running, signal);
+    assert!(took < AT_ONCE, "took {took:?}");
+    assert_eq!(done.code(), Some(code), "{done:?}");
+    assert!(
+        done.stderr.contains("while stdout was blocked"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr
+            .contains("stdout is blocked: the line being written is dropped"),
+        "{}",
+        done.stderr
+    );
+    assert!(pipe.is_blocking(), "the shared pipe was left non-blocking");
+}
+
+#[test]
+fn a_signal_while_stdout_is_blocked_drops_the_line_and_exits_128_plus_signal() {
+    // No delay: no runtime, but the handlers are there, so even PID 1 hears the signal.
+    assert_blocked_line_dropped(&[], SIGTERM, 143, false);
+    assert_blocked_line_dropped(&[], SIGTERM, 143, true);
+    assert_blocked_line_dropped(&[], SIGINT, 130, true);
+    // With a delay the line comes first, and the signal wins over it.
+    assert_blocked_line_dropped(&["--delay", "1h"], SIGTERM, 143, true);
+}
+
+// ---- stdout and stderr that cannot be written (items 6 and 8).
+
+#[test]
+fn a_read_only_stdout_is_an_error_not_a_silent_success() {
+    let file = std::env::temp_dir().join(format!("hello-once-ro-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let streams = Streams {
+        stdout: Some(std::fs::File::open(&file).unwrap().into()),
+        stderr: None,
+    };
+    let running = Running::spawn_with(BIN, &[], &[], streams, false).unwrap();
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(1), "{done:?}");
+    assert!(
+        done.stderr.contains("Bad file descriptor"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        !done.stderr.contains("printed the message"),
+        "{}",
+        done.stderr
+    );
+    let _ = std::fs::remove_file(file);
+}
+
+#[test]
+fn a_full_stderr_never_changes_the_exit_status() {
+    for as_pid1 in [false, true] {
+        for (args, code) in [
+            (&["--bogus"][..], 2),
+            (&[][..], 0),
+            (&["--exit-code", "7"][..], 7),
+        ] {
+            let streams = Streams {
+                stdout: None,
+                stderr: Some(std::fs::File::create("/dev/full").unwrap().into()),
+            };
+            let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+            let Some(running) = Running::spawn_with(BIN, &args, &[], streams, as_pid1) else {
+                return;
+            };
+            let done = running.wait(PROMPTLY);
+            assert_eq!(
+                done.code(),
+                Some(code),
+                "{args:?} as PID 1: {as_pid1}: {done:?}"
+            );
+        }
+    }
+}
+
+// ---- Input that is not UTF-8, and RUST_LOG values that would hide every line (item 7).
+
+#[test]
+fn non_utf8_values_name_their_flag_and_variable() {
+    let bad = OsStr::from_bytes(b"caf\xe9");
+    type Case<'a> = (&'a [&'a OsStr], &'a [(&'a str, &'a OsStr)], &'a [&'a str]);
+    let cases: [Case; 5] = [
+        (
+            &[],
+            &[("HELLO_MESSAGE", bad)],
+            &["--message / HELLO_MESSAGE", "UTF-8"],
+        ),
+        (
+            &[],
+            &[("HELLO_DELAY", bad)],
+            &["--delay / HELLO_DELAY", "UTF-8"],
+        ),
+        (
+            &[OsStr::new("--message"), bad],
+            &[],
+            &["--message / HELLO_MESSAGE"],
+        ),
+        (
+            &[],
+            &[("HELLO_EXIT_CODE", bad)],
+            &["--exit-code / HELLO_EXIT_CODE"],
+        ),
+        (&[], &[("RUST_LOG", bad)], &["RUST_LOG", "not valid UTF-8"]),
+    ];
+    for (args, env, expect) in cases {
+        let running = Running::spawn_with(BIN, args, env, Streams::default(), false).unwrap();
+        assert_bad_input(&running.wait(PROMPTLY), expect);
+    }
+}
+
+#[test]
+fn rust_log_values_that_would_hide_every_line_are_refused() {
+    for value in [",", "=", "=info", "[span]=info", " , "] {
+        let refused = run(BIN, &[], &[("RUST_LOG", value)]);
+        assert_bad_input(&refused, &["RUST_LOG", "expected a level"]);
+    }
+    let targeted = run(BIN, &[], &[("RUST_LOG", "warn,hello_core=info")]);
+    assert!(targeted.stderr.contains("exiting code=0"), "{targeted:?}");
 }

@@ -4,8 +4,10 @@
 //! Timeouts here are generous upper bounds that keep a broken build from hanging CI; speed is
 //! measured by `make bench`, never asserted by a test.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -184,6 +186,105 @@ pub fn read_one_line_then_close(program: &str, args: &[&str]) -> (String, Finish
     (first, finished)
 }
 
+/// Where a program's stdout and stderr go; `None` (the default) captures them.
+#[derive(Default)]
+pub struct Streams {
+    pub stdout: Option<Stdio>,
+    pub stderr: Option<Stdio>,
+}
+
+/// A pipe that is held open and never read, like `docker run … | less` left on its first page:
+/// once its buffer is full, every write(2) to it blocks.
+pub struct UnreadPipe {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl UnreadPipe {
+    pub fn new() -> Self {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2(2) fills two descriptors we then own (close-on-exec: only the copy
+        // given to the child as its stdout is inherited).
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: both are fresh descriptors owned by nobody else.
+        unsafe {
+            UnreadPipe {
+                read: OwnedFd::from_raw_fd(fds[0]),
+                write: OwnedFd::from_raw_fd(fds[1]),
+            }
+        }
+    }
+
+    /// The writing end, for a child's stdout.
+    pub fn writer(&self) -> Stdio {
+        Stdio::from(self.write.try_clone().expect("dup the pipe"))
+    }
+
+    /// Waits until the pipe's buffer is full, so the writer is blocked in write(2).
+    pub fn wait_until_full(&self, timeout: Duration) {
+        // SAFETY: F_GETPIPE_SZ and FIONREAD on a pipe we own.
+        let capacity = unsafe { libc::fcntl(self.read.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut queued: libc::c_int = 0;
+            // SAFETY: as above.
+            unsafe { libc::ioctl(self.read.as_raw_fd(), libc::FIONREAD, &mut queued) };
+            if queued >= capacity {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pipe holds {queued} of {capacity} bytes"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Whether the pipe's shared file status still says "blocking" (nobody set O_NONBLOCK on it).
+    pub fn is_blocking(&self) -> bool {
+        [&self.read, &self.write].iter().all(|fd| {
+            // SAFETY: F_GETFL on a descriptor we own.
+            let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+            flags >= 0 && flags & libc::O_NONBLOCK == 0
+        })
+    }
+}
+
+impl Default for UnreadPipe {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Starts `program` with `--message` longer than a pipe's buffer and stdout on an [`UnreadPipe`],
+/// and waits until the first line has filled the pipe: the program is then asleep in write(2).
+/// `None` when a PID namespace is asked for and cannot be made here.
+pub fn spawn_blocked_on_stdout(
+    program: &str,
+    args: &[&str],
+    as_pid1: bool,
+) -> Option<(Running, UnreadPipe)> {
+    let pipe = UnreadPipe::new();
+    let message = "x".repeat(100_000);
+    let mut all = vec![OsStr::new("--message"), OsStr::new(&message)];
+    all.extend(args.iter().map(OsStr::new));
+    let streams = Streams {
+        stdout: Some(pipe.writer()),
+        stderr: None,
+    };
+    let running = Running::spawn_with(program, &all, &[], streams, as_pid1)?;
+    pipe.wait_until_full(PROMPTLY);
+    Some((running, pipe))
+}
+
+/// Sends `signal` and waits for the exit: how long it took, and what the run left behind.
+pub fn signal_and_time(running: Running, signal: i32) -> (Duration, Finished) {
+    let sent = Instant::now();
+    running.signal(signal);
+    let done = running.wait(PROMPTLY);
+    (sent.elapsed(), done)
+}
+
 /// How a program is started.
 enum Wrapper {
     Direct,
@@ -212,19 +313,43 @@ impl Running {
     /// this process may not create one. Under CI (`CI` set) that is a failure, not a skip: CI runs
     /// as root, and these are the tests that prove the container behaviour.
     pub fn spawn_as_pid1(program: &str, args: &[&str], env: &[(&str, &str)]) -> Option<Self> {
-        if let Some(reason) = pid_namespace_unavailable() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "PID-namespace test cannot run under CI: {reason}"
-            );
-            eprintln!("skipped: {reason}");
+        pid_namespace_usable().then(|| Self::start(Wrapper::PidNamespace, program, args, env))
+    }
+
+    /// Like [`Running::spawn`], with stdout and/or stderr given instead of captured, and
+    /// arguments and variables that need not be UTF-8; as PID 1 of a new PID namespace when
+    /// `as_pid1` (`None` when that cannot be done here, as in [`Running::spawn_as_pid1`]).
+    pub fn spawn_with(
+        program: &str,
+        args: &[&OsStr],
+        env: &[(&str, &OsStr)],
+        streams: Streams,
+        as_pid1: bool,
+    ) -> Option<Self> {
+        if as_pid1 && !pid_namespace_usable() {
             return None;
         }
-        let running = Self::start(Wrapper::PidNamespace, program, args, env);
-        Some(running)
+        let wrapper = if as_pid1 {
+            Wrapper::PidNamespace
+        } else {
+            Wrapper::Direct
+        };
+        Some(Self::start_os(wrapper, program, args, env, streams))
     }
 
     fn start(wrapper: Wrapper, program: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(v))).collect();
+        Self::start_os(wrapper, program, &args, &env, Streams::default())
+    }
+
+    fn start_os(
+        wrapper: Wrapper,
+        program: &str,
+        args: &[&OsStr],
+        env: &[(&str, &OsStr)],
+        streams: Streams,
+    ) -> Self {
         let mut command = match wrapper {
             Wrapper::Direct => Command::new(program),
             Wrapper::Stranger => {
@@ -244,21 +369,24 @@ impl Running {
             .env_clear()
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stdout(streams.stdout.unwrap_or_else(Stdio::piped))
+            .stderr(streams.stderr.unwrap_or_else(Stdio::piped));
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
         let pid = match wrapper {
             Wrapper::Direct | Wrapper::Stranger => child.id() as i32,
-            Wrapper::PidNamespace => forked_child_of(child.id() as i32),
+            Wrapper::PidNamespace => forked_child_of(&mut child),
         };
 
         let (line_tx, stdout_lines) = mpsc::channel();
         let stdout = Arc::new(Mutex::new(String::new()));
-        let stdout_pipe = child.stdout.take().expect("stdout is piped");
         let stdout_all = Arc::clone(&stdout);
+        let stdout_pipe = child.stdout.take();
         thread::spawn(move || {
+            let Some(stdout_pipe) = stdout_pipe else {
+                return; // given, not captured
+            };
             let mut reader = BufReader::new(stdout_pipe);
             let mut line = String::new();
             while reader.read_line(&mut line).unwrap_or(0) > 0 {
@@ -268,9 +396,12 @@ impl Running {
             }
         });
         let stderr = Arc::new(Mutex::new(String::new()));
-        let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let stderr_pipe = child.stderr.take();
         let stderr_all = Arc::clone(&stderr);
         thread::spawn(move || {
+            let Some(mut stderr_pipe) = stderr_pipe else {
+                return;
+            };
             let mut chunk = [0u8; 4096];
             while let Ok(n @ 1..) = stderr_pipe.read(&mut chunk) {
                 stderr_all
@@ -315,6 +446,11 @@ impl Running {
         }
     }
 
+    /// What the program has printed on stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
@@ -339,6 +475,17 @@ impl Running {
         fs::read_dir(format!("/proc/{}/task", self.pid))
             .map(|dir| dir.count())
             .unwrap_or(0)
+    }
+
+    /// The signals the program has a handler for (`SigCgt` in `/proc/PID/status`), as a mask
+    /// with bit `n - 1` for signal `n`.
+    pub fn caught_signals(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .expect("SigCgt in /proc/PID/status")
     }
 
     /// CPU time (user + system) used so far, in clock ticks.
@@ -414,6 +561,19 @@ fn unshare() -> &'static str {
         .unwrap_or("unshare")
 }
 
+/// Whether a PID namespace can be made here; when not, says why (a skip), or fails under CI.
+fn pid_namespace_usable() -> bool {
+    let Some(reason) = pid_namespace_unavailable() else {
+        return true;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "PID-namespace test cannot run under CI: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+    false
+}
+
 /// Why a PID namespace cannot be made here, if it cannot.
 fn pid_namespace_unavailable() -> Option<String> {
     // SAFETY: geteuid has no preconditions.
@@ -433,13 +593,18 @@ fn pid_namespace_unavailable() -> Option<String> {
 }
 
 /// The PID of the process `unshare --fork` started: the program, PID 1 inside its namespace.
-fn forked_child_of(unshare_pid: i32) -> i32 {
+/// A program that has already come and gone leaves only `unshare`, whose PID is returned then.
+fn forked_child_of(unshare: &mut Child) -> i32 {
+    let unshare_pid = unshare.id() as i32;
     let children = format!("/proc/{unshare_pid}/task/{unshare_pid}/children");
     let deadline = Instant::now() + PROMPTLY;
     loop {
         let listed = fs::read_to_string(&children).unwrap_or_default();
         if let Some(pid) = listed.split_whitespace().next() {
             return pid.parse().expect("a PID");
+        }
+        if unshare.try_wait().expect("try_wait").is_some() {
+            return unshare_pid;
         }
         assert!(Instant::now() < deadline, "unshare started no child");
         thread::sleep(Duration::from_millis(2));
