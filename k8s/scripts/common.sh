@@ -236,16 +236,9 @@ diagnose() {
 }
 
 # ---- tools: checked before anything runs; a missing one prints how to install it and exits 1
-install_hint() {
-  case $1 in
-    docker) echo "install Docker Engine or Docker Desktop: https://docs.docker.com/get-docker/" ;;
-    kind) echo "install kind $KIND_VERSION: https://kind.sigs.k8s.io/docs/user/quick-start/#installation (or: go install sigs.k8s.io/kind@$KIND_VERSION)" ;;
-    kubectl) echo "install kubectl $KUBECTL_VERSION (k8s/versions.env; within one minor of the cluster): https://kubernetes.io/docs/tasks/tools/" ;;
-    minikube) echo "install minikube: https://minikube.sigs.k8s.io/docs/start/" ;;
-    make) echo "install GNU make (Debian/Ubuntu: apt-get install make; macOS: xcode-select --install)" ;;
-    *) echo "install $1" ;;
-  esac
-}
+# install_hint TOOL: the install line, shared with the doctor (POSIX sh, so in its own file).
+# shellcheck source=k8s/scripts/install-hints.sh
+source k8s/scripts/install-hints.sh
 
 need() {
   local tool missing=0
