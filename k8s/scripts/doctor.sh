@@ -58,9 +58,16 @@ cd "$(dirname "$0")/../.." || exit 2
 . k8s/scripts/install-hints.sh
 NODE_IMAGE=$(sed -n 's/^ *image: *//p' k8s/kind-config.yaml | head -n 1)
 NODE_K8S=$(printf '%s\n' "$NODE_IMAGE" | sed -n 's/^[^:]*:\(v[0-9][0-9.]*\).*/\1/p')
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The kit carries this script too (k8s/scripts/ in the kit folder): there the version is the image tag
+# its lessons use (the component's newTag), and the kit to check is the folder itself.
+if [ -f Cargo.toml ]; then
+  VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+else
+  VERSION=$(sed -n 's/^ *newTag: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' k8s/components/hello-demo/kustomization.yaml | head -n 1)
+  [ -z "$KIT" ] && [ -f load ] && [ -f SHA256SUMS ] && KIT=$PWD
+fi
 [ -n "$NODE_K8S" ] && [ -n "$VERSION" ] && [ -n "${KIND_VERSION:-}" ] ||
-  usage "cannot read the pins (k8s/versions.env, the image in k8s/kind-config.yaml, Cargo.toml's version)"
+  usage "cannot read the pins (k8s/versions.env, the image in k8s/kind-config.yaml, the version in Cargo.toml or the kit's lessons)"
 
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/doctor.XXXXXX") || exit 1
 trap 'rm -rf "$TMPD"' EXIT
