@@ -50,7 +50,7 @@ check() {
 # The same environment for every dry run, so the output does not depend on the machine: the
 # platform is fixed (it is read from Docker on a real run), and no colours.
 dry() {
-  env -u KUBE_CONTEXT -u E2E_LESSONS DRY_RUN=1 PAUSE=0 KEEP=0 LOAD_PLATFORM=linux/amd64 NO_COLOR=1 \
+  env -u KUBE_CONTEXT -u E2E_LESSONS -u E2E_EXERCISES -u EXERCISE DRY_RUN=1 PAUSE=0 KEEP=0 LOAD_PLATFORM=linux/amd64 NO_COLOR=1 \
     CLUSTER_NAME=hello VERSION="$VERSION" ONCE_IMAGE="$ONCE_IMAGE" LOOP_IMAGE="$LOOP_IMAGE" "$@"
 }
 
@@ -259,7 +259,7 @@ fake() { # LOG CMD...: run CMD against the stand-ins, fresh state, output in LOG
   local log=$1
   shift
   FAKE_STATE=$(mktemp -d -p "$TMP")
-  env -u DRY_RUN -u KUBE_CONTEXT -u E2E_LESSONS PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" \
+  env -u DRY_RUN -u KUBE_CONTEXT -u E2E_LESSONS E2E_EXERCISES=0 PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" \
     FAKE_STATE="$FAKE_STATE" POLL_INTERVAL=0 MAKE=make NO_COLOR=1 CLUSTER=kind CLUSTER_NAME=hello \
     VERSION="$VERSION" ONCE_IMAGE="$ONCE_IMAGE" LOOP_IMAGE="$LOOP_IMAGE" "$@" >"$log" 2>&1
 }
