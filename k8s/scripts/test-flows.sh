@@ -116,7 +116,7 @@ coverage() {
   done
   for dir in k8s/solutions/*/; do
     dir=${dir%/}
-    grep -qF -- "apply -k $dir" "$out" && grep -qF -- "delete -k $dir" "$out" || {
+    { grep -qF -- "apply -k $dir" "$out" && grep -qF -- "delete -k $dir" "$out"; } || {
       echo "e2e never applies and cleans up the reference solution $dir"
       missing=1
     }
