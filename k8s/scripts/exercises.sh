@@ -75,8 +75,10 @@ grade_3a() {
 
 # ------------------------------------------------------------------------------------------ 4a
 EXERCISE_TITLE_4a="lesson 4's CronJob says 'Hello on my schedule!'"
+# The CronJob records lastSuccessfulTime after its Job completes, so wait for that too.
 settle_4a() {
-  poll 150 "the newest run printed 'Hello on my schedule!'" cond_newest_run_printed once-cronjob 'Hello on my schedule!'
+  poll 150 "CronJob once-cronjob has a successful run" cron_succeeded once-cronjob
+  poll 30 "the newest run printed 'Hello on my schedule!'" cond_newest_run_printed once-cronjob 'Hello on my schedule!'
 }
 grade_4a() {
   verify "CronJob once-cronjob has a successful run" \
