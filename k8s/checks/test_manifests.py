@@ -45,6 +45,7 @@ EXERCISE_OBJECTS = {
     "5a": ("Job", "failing-job"),
     "6a": ("Deployment", "grace-ignore-sigterm"),
     "7a": ("Job", "finite-loop"),
+    "7b": ("Deployment", "finite-loop-deployment"),
     "8a": ("Deployment", "liveness-heartbeat"),
 }
 IMAGES = {"hello-once", "hello-loop"}
@@ -470,6 +471,7 @@ class SolutionBehaviourTest(unittest.TestCase):
         self.assertNotIn("HELLO_SIGNALS", self.env("6a", "Deployment", "grace-ignore-sigterm"))
         self.assertEqual({k: v for k, v in self.env("7a", "Job", "finite-loop").items() if k != "HELLO_INTERVAL"},
                          {"HELLO_COUNT": "3", "HELLO_MESSAGE": "Counting!"})
+        self.assertEqual(self.env("7b", "Deployment", "finite-loop-deployment")["HELLO_COUNT"], "5")
         spec = pod_template(self.objs("8a")[("Deployment", "liveness-heartbeat")])["spec"]
         self.assertNotIn("HELLO_STALL_AFTER", self.env("8a", "Deployment", "liveness-heartbeat"))
         self.assertIn("livenessProbe", spec["containers"][0])

@@ -134,6 +134,20 @@ grade_7a() {
     cond_pods_exited finite-loop 0
 }
 
+# ------------------------------------------------------------------------------------------ 7b
+EXERCISE_TITLE_7b="lesson 7's finite loop under a Deployment crash-loops after every success"
+settle_7b() {
+  poll 150 "its pod is in CrashLoopBackOff after at least 2 restarts" crashloop_seen finite-loop-deployment
+}
+grade_7b() {
+  verify "Deployment finite-loop-deployment's pod is in CrashLoopBackOff after at least 2 restarts" \
+    "a Deployment named finite-loop-deployment with HELLO_COUNT=5; the restarts take a minute or so" \
+    crashloop_seen finite-loop-deployment
+  verify "its last run exited with code 0, reason Completed" \
+    "after HELLO_COUNT lines hello-loop exits 0; another code is a failure: read kubectl logs --previous" \
+    cond_last_run finite-loop-deployment 0 Completed
+}
+
 # ------------------------------------------------------------------------------------------ 8a
 EXERCISE_TITLE_8a="lesson 8's worker stays healthy: probes kept, no stall"
 settle_8a() {

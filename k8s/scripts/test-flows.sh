@@ -305,7 +305,7 @@ fake_e2e_catches() { # N WANT: lesson N broken, e2e must fail it alone, with WAN
     grep -q "^FAIL: .*$want" "$TMP/fake-e2e-$n.log" &&
     grep -q 'delete -k k8s/namespace' "$FAKE_STATE/calls" && no_watch_left
 }
-check "e2e catches lesson 1 exiting non-zero" fake_e2e_catches 1 'exited with code 0 (saw: 1)'
+check "e2e catches lesson 1 exiting non-zero" fake_e2e_catches 1 'exited with code 0, reason Completed (saw: pod once-as-deployment-7d9f: last exit code 1,'
 check "e2e catches a CronJob that never succeeds (bounded wait)" fake_e2e_catches 4 'timed out after 3s'
 check "e2e catches lesson 5 retrying too often" fake_e2e_catches 5 'backoffLimit + 1 failed pods'
 check "e2e catches lesson 6 exiting 143 instead of 137" fake_e2e_catches 6 'exit code 137 (saw: 143)'
@@ -421,6 +421,9 @@ done <<'EOF'
 7a-pass|0|done: every condition met
 7a-five-lines|1|  not met: it printed 'Counting!' exactly three times (saw: 5 lines 'Counting!' (wanted 3); last lines: Counting! | Counting!); hint: HELLO_COUNT says how many lines, HELLO_MESSAGE what they say
 7a-not-found|1|  not met: Job finite-loop is Complete (saw: no Job finite-loop: Error from server (NotFound): jobs.batch "finite-loop" not found); hint: a Job's pod template cannot change: kubectl -n hello-demo delete job finite-loop, then apply again
+7b-pass|0|done: every condition met
+7b-runs-forever|1|  not met: Deployment finite-loop-deployment's pod is in CrashLoopBackOff after at least 2 restarts (saw: pod finite-loop-deployment-x, restarts 0, waiting reason none, last exit code none); hint: a Deployment named finite-loop-deployment with HELLO_COUNT=5; the restarts take a minute or so
+7b-exit-1|1|  not met: its last run exited with code 0, reason Completed (saw: pod finite-loop-deployment-x: last exit code 1, reason Error); hint: after HELLO_COUNT lines hello-loop exits 0; another code is a failure: read kubectl logs --previous
 8a-pass|0|done: every condition met
 8a-restarted|1|  not met: its container never restarted (saw: liveness-heartbeat-a: restartCount 1); hint: a restart after a stall is the liveness probe at work: is HELLO_STALL_AFTER still set?
 8a-stalled|1|  not met: its worker printed at least 20 lines (40 s of work) (saw: 15 lines 'Hello, World!' (wanted 20 or more); last lines: Hello, World! | Hello, World!); hint: one line every 2 s: give it 40 s; if it stops at about 15 lines, is HELLO_STALL_AFTER still set?

@@ -25,17 +25,24 @@ def meta(name, instance, **extra):
     return {"name": name, "namespace": NS, "labels": labels, "creationTimestamp": T0, **extra}
 
 
-def pod(name, instance, phase="Running", exit_code=None, restarts=0, deleting=None, created=T0, log=""):
-    state = ({"terminated": {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error"}}
-             if exit_code is not None else {"running": {"startedAt": created}})
+def terminated(code):
+    return {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error"}}
+
+
+def pod(name, instance, phase="Running", exit_code=None, restarts=0, deleting=None, created=T0, log="",
+        waiting=None, last_exit=None):
+    state = terminated(exit_code) if exit_code is not None else {"running": {"startedAt": created}}
+    if waiting:
+        state = {"waiting": {"reason": waiting, "message": "back-off restarting failed container"}}
     m = meta(name, instance, creationTimestamp=created)
     if deleting:
         m["deletionTimestamp"] = deleting
     return ("pod", name, {"apiVersion": "v1", "kind": "Pod", "metadata": m,
                           "spec": {"containers": [{"name": "c", "image": "hello"}]},
                           "status": {"phase": phase, "containerStatuses": [
-                              {"name": "c", "ready": phase == "Running", "restartCount": restarts,
-                               "state": state}]}}), (name, log)
+                              {"name": "c", "ready": phase == "Running" and not waiting,
+                               "restartCount": restarts, "state": state,
+                               "lastState": terminated(last_exit) if last_exit is not None else {}}]}}), (name, log)
 
 
 def job(name, complete=False, failed_reason=None, succeeded=None, failed=None):
@@ -150,6 +157,15 @@ SCENARIOS = {
     "7a-five-lines": [job("finite-loop", complete=True, succeeded=1),
                       pod("finite-loop-a", "finite-loop", "Succeeded", 0, log=starting() + lines("Counting!", 5))],
     "7a-not-found": [],
+    # 7b: the finite loop under a Deployment crash-loops after exiting 0.
+    "7b-pass": [deployment("finite-loop-deployment", replicas=1, ready=0),
+                pod("finite-loop-deployment-x", "finite-loop-deployment", restarts=3, waiting="CrashLoopBackOff",
+                    last_exit=0, log=starting() + lines(HELLO, 5))],
+    "7b-runs-forever": [deployment("finite-loop-deployment", replicas=1),
+                        pod("finite-loop-deployment-x", "finite-loop-deployment", log=starting() + lines(HELLO, 30))],
+    "7b-exit-1": [deployment("finite-loop-deployment", replicas=1, ready=0),
+                  pod("finite-loop-deployment-x", "finite-loop-deployment", restarts=2, waiting="CrashLoopBackOff",
+                      last_exit=1, log="hello-loop: invalid value\n")],
     # 8a: healthy for 40 s.
     "8a-pass": [deployment("liveness-heartbeat", replicas=1),
                 pod("liveness-heartbeat-a", "liveness-heartbeat", log=starting() + lines(HELLO, 21))],
