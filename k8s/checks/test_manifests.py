@@ -43,6 +43,7 @@ EXERCISE_OBJECTS = {
     "3a": ("Deployment", "loop-deployment"),
     "4a": ("CronJob", "once-cronjob"),
     "5a": ("Job", "failing-job"),
+    "5b": ("Job", "failing-job-policy"),
     "6a": ("Deployment", "grace-ignore-sigterm"),
     "7a": ("Job", "finite-loop"),
     "7b": ("Deployment", "finite-loop-deployment"),
@@ -468,6 +469,9 @@ class SolutionBehaviourTest(unittest.TestCase):
         rules = self.objs("5a")[("Job", "failing-job")]["spec"]["podFailurePolicy"]["rules"]
         self.assertEqual((rules[0]["action"], rules[0]["onExitCodes"]["values"]), ("FailJob", [1]))
         self.assertEqual(self.env("5a", "Job", "failing-job")["HELLO_EXIT_CODE"], "1")
+        policy = self.objs("5b")[("Job", "failing-job-policy")]["spec"]
+        self.assertEqual((policy["backoffLimit"], self.env("5b", "Job", "failing-job-policy")["HELLO_EXIT_CODE"]), (2, "1"))
+        self.assertEqual(policy["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"], [42])
         self.assertNotIn("HELLO_SIGNALS", self.env("6a", "Deployment", "grace-ignore-sigterm"))
         self.assertEqual({k: v for k, v in self.env("7a", "Job", "finite-loop").items() if k != "HELLO_INTERVAL"},
                          {"HELLO_COUNT": "3", "HELLO_MESSAGE": "Counting!"})

@@ -104,6 +104,21 @@ grade_5a() {
     cond_pods_exited failing-job 1
 }
 
+# ------------------------------------------------------------------------------------------ 5b
+EXERCISE_TITLE_5b="lesson 5's failing-job-policy retries exit code 1 twice, keeping its rule for 42"
+settle_5b() { wait_for "Job failing-job-policy has Failed" --for=condition=Failed job/failing-job-policy --timeout=240s; }
+grade_5b() {
+  verify "failing-job-policy failed with reason BackoffLimitExceeded" \
+    "exit code 1 matches no FailJob rule, so the Job retries; set HELLO_EXIT_CODE=1, delete the Job, apply" \
+    cond_job_failed_with failing-job-policy BackoffLimitExceeded
+  verify "after three failed pods: the first try and two retries" \
+    "backoffLimit counts retries: 2 gives three pods in all" \
+    cond_job_count failing-job-policy failed 3
+  verify "every pod exited with code 1" \
+    "HELLO_EXIT_CODE sets the code; leave the FailJob rule for 42 as it is" \
+    cond_pods_exited failing-job-policy 1
+}
+
 # ------------------------------------------------------------------------------------------ 6a
 EXERCISE_TITLE_6a="lesson 6's grace-ignore-sigterm deletes in about a second, same image"
 settle_6a() { k rollout status deployment/grace-ignore-sigterm --timeout=120s; }

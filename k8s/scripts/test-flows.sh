@@ -415,6 +415,9 @@ done <<'EOF'
 5a-pass|0|done: every condition met
 5a-retried|1|  not met: failing-job failed with reason PodFailurePolicy (saw: Failed reason: BackoffLimitExceeded); hint: add a podFailurePolicy rule (action FailJob, onExitCodes In [1]); delete the Job first, then apply
 5a-exit-42|1|  not met: its pod exited with code 1 (saw: exit codes: failing-job-a=42); hint: keep HELLO_EXIT_CODE=1: the policy is about the code the program returns
+5b-pass|0|done: every condition met
+5b-still-42|1|  not met: failing-job-policy failed with reason BackoffLimitExceeded (saw: Failed reason: PodFailurePolicy); hint: exit code 1 matches no FailJob rule, so the Job retries; set HELLO_EXIT_CODE=1, delete the Job, apply
+5b-default-limit|1|  not met: after three failed pods: the first try and two retries (saw: failed pods: 7 (wanted 3)); hint: backoffLimit counts retries: 2 gives three pods in all
 6a-pass|0|done: every condition met
 6a-still-ignoring|1|  not met: its program handles SIGTERM (its starting line says signals=handle) (saw: grace-ignore-sigterm-old: 2026-01-01T12:00:00.000000Z  INFO starting text="Hello, World!" interval=1s count=unlimited shutdown_delay=0s signals=ignore heartbeat_file=none stall_after=never pid=1); hint: is HELLO_SIGNALS=ignore still set? without it hello-loop installs its handler
 6a-stuck-terminating|1|  not met: no pod of it is left terminating (saw: grace-ignore-sigterm-old terminating since 2026-01-01T12:00:30Z); hint: a pod still terminating waits out its grace period: is HELLO_SIGNALS=ignore still set?

@@ -142,6 +142,13 @@ SCENARIOS = {
     + [pod(f"failing-job-{i}", "failing-job", "Failed", 1) for i in "abc"],
     "5a-exit-42": [job("failing-job", failed_reason="PodFailurePolicy", failed=1),
                    pod("failing-job-a", "failing-job", "Failed", 42)],
+    # 5b: exit code 1 is retried until backoffLimit.
+    "5b-pass": [job("failing-job-policy", failed_reason="BackoffLimitExceeded", failed=3)]
+    + [pod(f"failing-job-policy-{i}", "failing-job-policy", "Failed", 1) for i in "abc"],
+    "5b-still-42": [job("failing-job-policy", failed_reason="PodFailurePolicy", failed=1),
+                    pod("failing-job-policy-a", "failing-job-policy", "Failed", 42)],
+    "5b-default-limit": [job("failing-job-policy", failed_reason="BackoffLimitExceeded", failed=7)]
+    + [pod(f"failing-job-policy-{i}", "failing-job-policy", "Failed", 1) for i in "abcdefg"],
     # 6a: SIGTERM handled again.
     "6a-pass": [deployment("grace-ignore-sigterm", replicas=1),
                 pod("grace-ignore-sigterm-new", "grace-ignore-sigterm", log=starting() + lines(HELLO, 4))],
