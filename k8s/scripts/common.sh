@@ -154,13 +154,13 @@ kill_bg() {
 }
 
 # poll TIMEOUT DESCRIPTION FUNC [ARGS...]: call FUNC every POLL_INTERVAL seconds until it succeeds
-# or TIMEOUT seconds pass. FUNC sets POLL_SEEN to what it last saw, for the failure message.
+# or TIMEOUT seconds pass. FUNC is a condition (see verify): it sets SEEN to what it last saw.
 # Bounded on purpose: a lesson that never reaches its state fails with what it saw instead of hanging.
 poll() {
   local timeout=${POLL_TIMEOUT_OVERRIDE:-$1} what=$2 deadline # the override is for test-flows only
   shift 2
   say "waiting up to ${timeout}s until $what"
-  POLL_SEEN='(nothing yet)'
+  SEEN='(nothing yet)'
   if ((DRY_RUN)); then
     "$@" || true
     note "(poll every ${POLL_INTERVAL}s, at most ${timeout}s)"
@@ -170,37 +170,68 @@ poll() {
   while :; do
     if "$@"; then
       QUIET=0
-      ok "$what (after $((timeout - deadline + SECONDS))s): $POLL_SEEN"
+      ok "$what (after $((timeout - deadline + SECONDS))s): $SEEN"
       return 0
     fi
     QUIET=1
     if ((SECONDS >= deadline)); then
       QUIET=0
       diagnose
-      fail "timed out after ${timeout}s waiting until $what; last seen: $POLL_SEEN"
+      fail "timed out after ${timeout}s waiting until $what; last seen: $SEEN"
     fi
     sleep "$POLL_INTERVAL"
   done
 }
 
-# expect WHAT SEEN TEST...: one assertion on what the API answered, e.g.
-#   expect "the last run exited with code 0" "$code" int_eq "$code" 0
-# WHAT says what must hold, SEEN is the value it was judged on (shown on success and failure).
-expect() {
-  local what=$1 seen=$2
+# ---- conditions. A condition is a function that reads the cluster (get and logs only, never a
+# change and never a wait), sets SEEN to what it saw and returns 0 when it holds. The same functions
+# judge a lesson in make e2e/demo/lesson-N and a learner's exercise in make check-N (check.sh), so
+# no condition is written twice. verify WHAT HINT COND [ARGS...] judges one:
+#  - in a lesson: "ok: WHAT (saw: ...)", or diagnostics and one FAIL line that ends the lesson;
+#  - when grading (GRADE=1): "met: WHAT (saw: ...)" or "not met: WHAT (saw: ...); hint: HINT", one
+#    line each, and the grading goes on; GRADE_UNMET counts the unmet ones.
+GRADE=${GRADE:-0}
+GRADE_UNMET=0
+verify() {
+  local what=$1 hint=$2 seen met=0
   shift 2
-  seen=${seen//$'\n'/ | } # logs span lines; one line per check reads better
+  SEEN=''
+  "$@" && met=1
+  seen=${SEEN//$'\n'/ | } # logs span lines; one line per check reads better
   ((${#seen} <= 300)) || seen="${seen:0:300} ..."
   if ((DRY_RUN)); then
     note "check: $what"
-    return 0
-  fi
-  if "$@"; then
+  elif ((GRADE)); then
+    if ((met)); then
+      printf '%s  met: %s (saw: %s)%s\n' "$C_OK" "$what" "${seen:-nothing}" "$C_OFF"
+    else
+      GRADE_UNMET=$((GRADE_UNMET + 1))
+      printf '%s  not met: %s (saw: %s); hint: %s%s\n' "$C_BAD" "$what" "${seen:-nothing}" "$hint" "$C_OFF"
+    fi
+  elif ((met)); then
     ok "$what (saw: ${seen:-nothing})"
   else
     diagnose
     fail "$what (saw: ${seen:-nothing})"
   fi
+}
+
+# value SEEN TEST...: the condition for a value a lesson already has (an exit code it watched).
+value() {
+  ((DRY_RUN)) && return 0
+  SEEN=$1
+  shift
+  "$@"
+}
+# not COND...: holds when COND does not; SEEN is what COND saw.
+not() { ! "$@"; }
+
+# expect WHAT SEEN TEST...: one assertion on a value the lesson observed, e.g.
+#   expect "the last run exited with code 0" "$code" int_eq "$code" 0
+expect() {
+  local what=$1
+  shift
+  verify "$what" '' value "$@"
 }
 
 is_int() { [[ $1 =~ ^-?[0-9]+$ ]]; }

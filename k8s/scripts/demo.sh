@@ -3,13 +3,16 @@
 # Builds both images (the images area's `make images`; with KIT=kit.tar.gz or its folder, takes them
 # from the workshop kit instead and builds nothing), creates the cluster, loads the images, then
 # plays every lesson in order: apply, what to watch, bounded waits, the evidence, clean up.
-# PAUSE=1 waits for Enter between lessons (for a live audience); otherwise it runs straight through
-# and stops at the first lesson whose outcome is not what its README says.
+# PAUSE=1 (a live audience) names each lesson's exercise and waits for Enter between lessons;
+# otherwise it runs straight through and stops at the first lesson that does not behave as its
+# README says.
 set -euo pipefail
 # shellcheck source=k8s/scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # shellcheck source=k8s/scripts/lessons.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lessons.sh"
+# shellcheck source=k8s/scripts/exercises.sh
+source "$(dirname "${BASH_SOURCE[0]}")/exercises.sh"
 
 need make docker kubectl "$(cluster_tool)"
 trap kill_bg EXIT
@@ -31,6 +34,8 @@ for n in "${LESSONS[@]}"; do
   if ((LESSON_RC)); then
     fail "lesson $n did not turn out as its README says (see above); the cluster is still up for a look"
   fi
+  # A live audience gets the lesson's exercise before moving on (its README's "Your turn").
+  if ((PAUSE)); then your_turn "$n"; fi
   if [[ $n != "${LESSONS[-1]}" ]]; then pause; fi
 done
 

@@ -3,8 +3,11 @@
 #  - shellcheck and bash -n on every script;
 #  - `DRY_RUN=1` demo (kind and minikube) and e2e exit 0 and print exactly the expected commands
 #    (k8s/scripts/testdata/*.txt; UPDATE_GOLDEN=1 rewrites them after an intended change);
-#  - every lesson folder, and every Deployment, Job and CronJob in it, is applied, waited on and
-#    cleaned up by the e2e run, so a renamed resource or a new lesson cannot be silently skipped;
+#  - every lesson folder, and every Deployment, Job and CronJob in it, and every reference solution
+#    (k8s/solutions) is applied, waited on and cleaned up by the e2e run, so a renamed resource or a
+#    new lesson or exercise cannot be silently skipped;
+#  - the exercises' grader (check.sh) on simulated clusters: per exercise a passing and two failing
+#    states, each with its exit status and exact line; bad usage exits 2; make check-N and help;
 #  - every kubectl command those runs print is valid for kubectl: each is run against a kubeconfig
 #    whose server is a closed local port, and must get as far as connecting (an unknown flag, a bad
 #    --for=jsonpath or a broken kustomization fails before that); each jsonpath template is also
@@ -51,7 +54,7 @@ check() {
 # The same environment for every dry run, so the output does not depend on the machine: the
 # platform is fixed (it is read from Docker on a real run), and no colours.
 dry() {
-  env -u KUBE_CONTEXT -u E2E_LESSONS DRY_RUN=1 PAUSE=0 KEEP=0 LOAD_PLATFORM=linux/amd64 NO_COLOR=1 \
+  env -u KUBE_CONTEXT -u E2E_LESSONS -u E2E_EXERCISES -u EXERCISE DRY_RUN=1 PAUSE=0 KEEP=0 LOAD_PLATFORM=linux/amd64 NO_COLOR=1 \
     CLUSTER_NAME=hello VERSION="$VERSION" ONCE_IMAGE="$ONCE_IMAGE" LOOP_IMAGE="$LOOP_IMAGE" "$@"
 }
 
@@ -112,9 +115,16 @@ coverage() {
       meta && /^  name:/ { print kind, $2; meta = 0 }
       /^[^ ]/ { meta = 0 }')
   done
+  for dir in k8s/solutions/*/; do
+    dir=${dir%/}
+    { grep -qF -- "apply -k $dir" "$out" && grep -qF -- "delete -k $dir" "$out"; } || {
+      echo "e2e never applies and cleans up the reference solution $dir"
+      missing=1
+    }
+  done
   return "$missing"
 }
-check "e2e applies, checks and cleans up every lesson folder and workload" coverage
+check "e2e applies, checks and cleans up every lesson folder, workload and reference solution" coverage
 
 # ---- every printed kubectl command is one kubectl accepts
 cat >"$TMP/kubeconfig" <<'EOF'
@@ -260,7 +270,7 @@ fake() { # LOG CMD...: run CMD against the stand-ins, fresh state, output in LOG
   local log=$1
   shift
   FAKE_STATE=$(mktemp -d -p "$TMP")
-  env -u DRY_RUN -u KUBE_CONTEXT -u E2E_LESSONS PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" \
+  env -u DRY_RUN -u KUBE_CONTEXT -u E2E_LESSONS E2E_EXERCISES=0 PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" \
     FAKE_STATE="$FAKE_STATE" POLL_INTERVAL=0 MAKE=make NO_COLOR=1 CLUSTER=kind CLUSTER_NAME=hello \
     VERSION="$VERSION" ONCE_IMAGE="$ONCE_IMAGE" LOOP_IMAGE="$LOOP_IMAGE" "$@" >"$log" 2>&1
 }
@@ -352,7 +362,7 @@ fake_e2e_catches() { # N WANT: lesson N broken, e2e must fail it alone, with WAN
     grep -q "^FAIL: .*$want" "$TMP/fake-e2e-$n.log" &&
     grep -q 'delete -k k8s/namespace' "$FAKE_STATE/calls" && no_watch_left
 }
-check "e2e catches lesson 1 exiting non-zero" fake_e2e_catches 1 'exited with code 0 (saw: 1)'
+check "e2e catches lesson 1 exiting non-zero" fake_e2e_catches 1 'exited with code 0, reason Completed (saw: pod once-as-deployment-7d9f: last exit code 1,'
 check "e2e catches a CronJob that never succeeds (bounded wait)" fake_e2e_catches 4 'timed out after 3s'
 check "e2e catches lesson 5 retrying too often" fake_e2e_catches 5 'backoffLimit + 1 failed pods'
 check "e2e catches lesson 6 exiting 143 instead of 137" fake_e2e_catches 6 'exit code 137 (saw: 143)'
@@ -418,6 +428,127 @@ kubectl_error_in_lesson() {
   ((rc == 1)) && one_fail_line "$TMP/kerror.log" 2 'the command above failed (exit 1)'
 }
 check "a kubectl error outside a check: diagnostics and one FAIL line" kubectl_error_in_lesson
+
+# ---- the exercises' grader (check.sh, make check-N) on simulated clusters: for every exercise one
+# state where it passes and at least two where it fails (testdata/fake_cluster.py builds them as API
+# objects; the stand-in kubectl answers from them with kubectl's own jsonpath engine). Each case
+# asserts the exit status and one exact line: the verdict, or the unmet condition with what it saw
+# and its hint. The grader only reads: every kubectl call it makes is a get or logs.
+grade() { # SCENARIO: run the grader of the scenario's exercise against it; output in $TMP/grade.out
+  local scenario=$1 rc=0
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  mkdir "$FAKE_STATE/cluster"
+  python3 "$SCRIPTS/testdata/fake_cluster.py" scenario "$scenario" "$FAKE_STATE/cluster"
+  env -u DRY_RUN -u KUBE_CONTEXT PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" FAKE_STATE="$FAKE_STATE" \
+    FAKE_CLUSTER="$FAKE_STATE/cluster" NO_COLOR=1 CLUSTER=kind CLUSTER_NAME=hello \
+    "$SCRIPTS/check.sh" "${scenario:0:1}" "${scenario:1:1}" >"$TMP/grade.out" 2>&1 || rc=$?
+  return "$rc"
+}
+grade_case() { # SCENARIO EXIT LINE
+  local scenario=$1 want_rc=$2 line=$3 rc=0 verbs
+  grade "$scenario" || rc=$?
+  cat "$TMP/grade.out"
+  verbs=$(sed -E 's/^--context [^ ]+ -n [^ ]+ //; s/ .*//' "$FAKE_STATE/calls" | sort -u | tr '\n' ' ')
+  echo "exit $rc; kubectl verbs: $verbs"
+  ((rc == want_rc)) && grep -qxF -- "$line" "$TMP/grade.out" && [[ $verbs =~ ^(config |get |logs )+$ ]]
+}
+while IFS='|' read -r scenario want_rc line; do
+  [[ -n $scenario ]] || continue
+  check "check.sh ${scenario:0:2} on a cluster where ${scenario:3}: exit $want_rc and the expected line" \
+    grade_case "$scenario" "$want_rc" "$line"
+done <<'EOF'
+1a-pass|0|done: every condition met
+1a-deployment-left|1|  not met: no Deployment once-as-deployment is left (saw: deployment/once-as-deployment); hint: a Deployment restarts whatever exits; delete it: kubectl delete -k k8s/01-deployment-crashloop
+1a-no-job|1|  not met: Job once-as-deployment is Complete (saw: no Job once-as-deployment: Error from server (NotFound): jobs.batch "once-as-deployment" not found); hint: make it a Job (apiVersion batch/v1, restartPolicy: Never, no replicas or selector) and apply it
+2a-pass|0|done: every condition met
+2a-one-pod|1|  not met: three of its pods succeeded (saw: succeeded pods: 1 (wanted 3)); hint: completions: 3 asks for three successful pods, parallelism: 3 runs them at once
+2a-old-message|1|  not met: they printed 'Hello, three times!' three times in all (saw: 0 lines 'Hello, three times!' (wanted 3); last lines: Hello, World! | INFO exiting code=0); hint: HELLO_MESSAGE in the container's env sets the line (exact spelling)
+3a-pass|0|done: every condition met
+3a-old-message|1|  not met: every pod prints 'Hello, rollout!' (saw: loop-deployment-old1: 2026-01-01T12:00:00.000000Z  INFO starting text="Hello, World!" interval=1s count=unlimited shutdown_delay=0s signals=handle heartbeat_file=none stall_after=never pid=1); hint: set HELLO_MESSAGE in the pod template's env and apply: the change is what starts a rollout
+3a-mid-rollout|1|  not met: no old pod is left terminating (saw: loop-deployment-old1 terminating since 2026-01-01T12:00:30Z); hint: hello-loop exits at once on SIGTERM unless HELLO_SIGNALS=ignore is set; is it?
+4a-pass|0|done: every condition met
+4a-old-message|1|  not met: its newest successful run printed 'Hello on my schedule!' (saw: once-cronjob-29000002-b: INFO starting | Hello from a CronJob! | INFO exiting code=0); hint: HELLO_MESSAGE belongs in spec.jobTemplate.spec.template's container env; runs before your change keep the old line
+4a-no-run-yet|1|  not met: CronJob once-cronjob has a successful run (saw: lastSuccessfulTime=unset); hint: runs start at the full minute; wait up to a minute and check again
+5a-pass|0|done: every condition met
+5a-retried|1|  not met: failing-job failed with reason PodFailurePolicy (saw: Failed reason: BackoffLimitExceeded); hint: add a podFailurePolicy rule (action FailJob, onExitCodes In [1]); delete the Job first, then apply
+5a-exit-42|1|  not met: its pod exited with code 1 (saw: exit codes: failing-job-a=42); hint: keep HELLO_EXIT_CODE=1: the policy is about the code the program returns
+5b-pass|0|done: every condition met
+5b-still-42|1|  not met: failing-job-policy failed with reason BackoffLimitExceeded (saw: Failed reason: PodFailurePolicy); hint: exit code 1 matches no FailJob rule, so the Job retries; set HELLO_EXIT_CODE=1, delete the Job, apply
+5b-default-limit|1|  not met: after three failed pods: the first try and two retries (saw: failed pods: 7 (wanted 3)); hint: backoffLimit counts retries: 2 gives three pods in all
+6a-pass|0|done: every condition met
+6a-still-ignoring|1|  not met: its program handles SIGTERM (its starting line says signals=handle) (saw: grace-ignore-sigterm-old: 2026-01-01T12:00:00.000000Z  INFO starting text="Hello, World!" interval=1s count=unlimited shutdown_delay=0s signals=ignore heartbeat_file=none stall_after=never pid=1); hint: is HELLO_SIGNALS=ignore still set? without it hello-loop installs its handler
+6a-stuck-terminating|1|  not met: no pod of it is left terminating (saw: grace-ignore-sigterm-old terminating since 2026-01-01T12:00:30Z); hint: a pod still terminating waits out its grace period: is HELLO_SIGNALS=ignore still set?
+7a-pass|0|done: every condition met
+7a-five-lines|1|  not met: it printed 'Counting!' exactly three times (saw: 5 lines 'Counting!' (wanted 3); last lines: Counting! | Counting!); hint: HELLO_COUNT says how many lines, HELLO_MESSAGE what they say
+7a-not-found|1|  not met: Job finite-loop is Complete (saw: no Job finite-loop: Error from server (NotFound): jobs.batch "finite-loop" not found); hint: a Job's pod template cannot change: kubectl -n hello-demo delete job finite-loop, then apply again
+7b-pass|0|done: every condition met
+7b-runs-forever|1|  not met: Deployment finite-loop-deployment's pod is in CrashLoopBackOff after at least 2 restarts (saw: pod finite-loop-deployment-x, restarts 0, waiting reason none, last exit code none); hint: a Deployment named finite-loop-deployment with HELLO_COUNT=5; the restarts take a minute or so
+7b-exit-1|1|  not met: its last run exited with code 0, reason Completed (saw: pod finite-loop-deployment-x: last exit code 1, reason Error); hint: after HELLO_COUNT lines hello-loop exits 0; another code is a failure: read kubectl logs --previous
+8a-pass|0|done: every condition met
+8a-restarted|1|  not met: its container never restarted (saw: liveness-heartbeat-a: restartCount 1); hint: a restart after a stall is the liveness probe at work: is HELLO_STALL_AFTER still set?
+8a-stalled|1|  not met: its worker printed at least 20 lines (40 s of work) (saw: 15 lines 'Hello, World!' (wanted 20 or more); last lines: Hello, World! | Hello, World!); hint: one line every 2 s: give it 40 s; if it stops at about 15 lines, is HELLO_STALL_AFTER still set?
+EOF
+
+every_exercise_has_cases() { # a pass and two failing states for every exercise the solutions define
+  local dir ex passes fails states
+  states=$(python3 "$SCRIPTS/testdata/fake_cluster.py" list)
+  for dir in k8s/solutions/*/; do
+    ex=${dir#k8s/solutions/0}
+    ex=${ex:0:2}
+    passes=$(grep -c "^$ex-pass$" <<<"$states" || true)
+    fails=$(grep "^$ex-" <<<"$states" | grep -vc -- '-pass$' || true)
+    echo "exercise $ex: $passes passing, $fails failing states"
+    ((passes == 1 && fails >= 2)) || return 1
+  done
+}
+check "every exercise has a passing and at least two failing simulated clusters" every_exercise_has_cases
+
+grader_usage() { # bad usage: one line naming what is accepted, exit 2, nothing read
+  local rc=0
+  FAKE_STATE=$(mktemp -d -p "$TMP")
+  env -u DRY_RUN PATH="$PWD/$SCRIPTS/testdata/fake-bin:$PATH" FAKE_STATE="$FAKE_STATE" "$@" \
+    >/dev/null 2>"$TMP/usage.err" || rc=$?
+  cat "$TMP/usage.err"
+  ((rc == 2)) && [[ $(wc -l <"$TMP/usage.err") -eq 1 && ! -s $FAKE_STATE/calls ]]
+}
+check "check.sh 9: one line, exit 2" grader_usage "$SCRIPTS/check.sh" 9
+check "check.sh 3 z (an unknown EXERCISE): one line, exit 2" grader_usage "$SCRIPTS/check.sh" 3 z
+check "check.sh with no lesson: one line, exit 2" grader_usage "$SCRIPTS/check.sh"
+make_check_usage() { # make check-9 / an unknown EXERCISE: exit 2 with the script's line
+  local rc=0
+  make --no-print-directory "$@" >"$TMP/mk.out" 2>&1 || rc=$?
+  cat "$TMP/mk.out"
+  ((rc == 2)) && grep -q '^check.sh: \(lesson\|EXERCISE\) must be one of' "$TMP/mk.out"
+}
+check "make check-9: exit 2, naming the lessons" make_check_usage check-9
+check "make check-1 EXERCISE=q: exit 2, naming the exercises" make_check_usage check-1 EXERCISE=q
+check "E2E_EXERCISES=2 exits 2 naming E2E_EXERCISES" bad_input E2E_EXERCISES dry env E2E_EXERCISES=2 "$SCRIPTS/e2e.sh"
+
+make_check_targets() { # check-N for every lesson: in make help, and each runs the grader of lesson N
+  local n help
+  help=$(NO_COLOR=1 make --no-print-directory help)
+  grep -E '^  check-% +Grade .*1\.\.8.*EXERCISE' <<<"$help" || return 1
+  for n in 1 2 3 4 5 6 7 8; do
+    make --no-print-directory -n "check-$n" | grep -q "k8s/scripts/check.sh '$n' 'a'" || {
+      echo "make check-$n does not run the grader of lesson $n"
+      return 1
+    }
+  done
+}
+check "make check-1..8 exist, run the grader, and make help lists them" make_check_targets
+
+demo_names_exercises() { # PAUSE=1: every lesson ends with its exercise and the command that checks it
+  local n
+  dry env CLUSTER=kind PAUSE=1 "$SCRIPTS/demo.sh" >"$TMP/demo-pause.txt" 2>&1 || return 1
+  for n in 1 2 3 4 5 6 7 8; do
+    grep -E "^    Your turn \(${n}a\): .+ Check it with: make check-$n$" "$TMP/demo-pause.txt" || {
+      echo "make demo PAUSE=1 does not name lesson $n's exercise"
+      return 1
+    }
+  done
+  ! grep -q 'Your turn' "$TMP/demo-kind.txt" # without PAUSE the demo runs straight through
+}
+check "make demo PAUSE=1 names each lesson's exercise and its make check-N" demo_names_exercises
 
 kind_up_idempotent() { # twice on the same (simulated) machine: one create, then reuse
   FAKE_STATE=$(mktemp -d -p "$TMP")
