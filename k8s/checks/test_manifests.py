@@ -57,7 +57,7 @@ MAX_MEMORY_LIMIT_MI = 64  # "a few MiB": the programs need far less; this catche
 # ---------------------------------------------------------------------------------------------
 # Pod Security Standards, as rules. Each function returns a list of violations (empty = pass).
 # Baseline rules first (restricted includes them), then the restricted ones. Source: the
-# Kubernetes "Pod Security Standards" page (restricted profile); see ../../shared facts sheet.
+# Kubernetes "Pod Security Standards" page (restricted profile); see k8s/checks/facts.md.
 # ---------------------------------------------------------------------------------------------
 RESTRICTED_VOLUME_TYPES = {
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image",
