@@ -267,12 +267,17 @@ def get(folder: Path, args: list[str]) -> int:
             return 0
         sys.stdout.write(jsonpath(obj, output[len("jsonpath="):]))
         return 0
+    return each(selected(folder, kind, args), output)
+
+
+def each(items: list[dict], output: str) -> int:
+    """A list answer: the per-item part of a `{range .items[*]}…{end}` template for every item."""
     template = output[len("jsonpath="):]
     head, tail = "{range .items[*]}", "{end}"
     if not (template.startswith(head) and template.endswith(tail)):
         sys.stderr.write(f"fake_cluster: list template not supported: {template}\n")
         return 1
-    for obj in selected(folder, kind, args):
+    for obj in items:
         sys.stdout.write(jsonpath(obj, template[len(head):-len(tail)]))
     return 0
 
@@ -300,6 +305,8 @@ def main(argv: list[str]) -> int:
     if argv[0] == "list":
         print("\n".join(SCENARIOS))
         return 0
+    if argv[0] == "answer-list":  # answer-list FILE KUBECTL_ARGS...: a recorded `get -o json` List
+        return each(json.loads(Path(argv[1]).read_text())["items"], option(argv[2:], "-o") or "")
     folder = Path(os.environ["FAKE_CLUSTER"])
     if argv[0] == "get":
         return get(folder, argv)
