@@ -131,6 +131,8 @@ has() { command -v "$1" >/dev/null 2>&1; }
 first_version() { grep -oE 'v?[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n 1; }
 # vnum v1.36.1 -> 1036001, so versions compare as numbers (suffixes such as -dispatcher ignored).
 vnum() { printf '%s\n' "$1" | sed 's/^v//' | awk -F. '{ printf "%d\n", $1 * 1000000 + $2 * 1000 + $3 }'; }
+# norm_arch x86_64 -> amd64, aarch64 -> arm64 (what image platforms call them); others as they are.
+norm_arch() { case $1 in x86_64 | amd64) echo amd64 ;; aarch64 | arm64) echo arm64 ;; *) echo "$1" ;; esac; }
 minor() { printf '%s\n' "$1" | sed 's/^v//' | awk -F. '{ print $2 + 0 }'; }
 gib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1048576 }'; } # KiB -> GiB, one decimal
 
@@ -197,8 +199,8 @@ check_engine() {
     return
   fi
   ENGINE=1
-  case $(info arch) in x86_64 | amd64) ARCH=amd64 ;; aarch64 | arm64) ARCH=arm64 ;; *) ARCH=$(info arch) ;; esac
-  case $(uname -m) in x86_64 | amd64) host=amd64 ;; aarch64 | arm64) host=arm64 ;; *) host=$(uname -m) ;; esac
+  ARCH=$(norm_arch "$(info arch)")
+  host=$(norm_arch "$(uname -m)")
   what="Docker $server answers ($(info osname)); platform linux/$ARCH: images build as PLATFORM=linux/$ARCH (the default here), a kit loads its images/$ARCH"
   case $ARCH in
     amd64 | arm64) ;;
