@@ -1,46 +1,39 @@
-#!/bin/sh
+# shellcheck shell=sh
 # The restart timeline of one container as a small text chart: the measured gap before each
 # restart (from the container's exit to its next start) beside the documented back-off delay.
 # One implementation for both places that show it: `make docker-demo` (images/docker-demo, Docker's
-# --restart=always) and lesson 1 of `make demo` (k8s/scripts/lessons.sh, the kubelet).
+# --restart=always) and lesson 1 (its lesson.sh, the kubelet). Sourced (k8s/lib/flow.sh sources it).
 #
-#   restart-timeline.sh docker  < EVENTS         EVENTS: `docker events --format '{{.Action}} {{.TimeNano}}'`
-#                                               for one container: lines "start NANOS" / "die NANOS"
-#   restart-timeline.sh kubelet < OBSERVATIONS   one line per look at the Pod API (lesson 1's jsonpath):
+#   restart_timeline docker  < EVENTS         EVENTS: `docker events --format '{{.Action}} {{.TimeNano}}'`
+#                                             for one container: lines "start NANOS" / "die NANOS"
+#   restart_timeline kubelet < OBSERVATIONS   one line per look at the Pod API (lesson 1's jsonpath):
 #     NAME|restartCount|state.waiting.reason|lastState exitCode|lastState reason|
 #     state.running.startedAt|state.terminated.startedAt|state.terminated.finishedAt|
 #     lastState.terminated.startedAt|lastState.terminated.finishedAt          (RFC 3339 times)
 #
 # The Pod API keeps only the current and the previous run of a container, so lesson 1 looks every
-# few seconds and this script puts the runs together: while the container waits (CrashLoopBackOff)
+# few seconds and this puts the runs together: while the container waits (CrashLoopBackOff)
 # lastState is run number restartCount; while it runs or has just ended, the current run is number
 # restartCount and lastState the one before. A run never seen is reported as not observed, and a
 # malformed or out-of-order timestamp as such: neither is ever drawn as a zero gap.
 #
 # Documented delays (checked against k8s/checks/facts.md by the README facts test):
-DOCKER_INITIAL_MS=100   # Docker: 100 ms before the first restart, doubling ...
-DOCKER_MAX_MS=60000     # ... capped at 1 minute
+DOCKER_INITIAL_MS=100    # Docker: 100 ms before the first restart, doubling ...
+DOCKER_MAX_MS=60000      # ... capped at 1 minute
 KUBELET_INITIAL_MS=10000 # kubelet: the first restart at once, then 10 s, doubling ...
 KUBELET_MAX_MS=300000    # ... capped at 300 s
 #
-# Exit status: 0 when at least one gap was measured and every measured gap is at least its
-# documented delay (less the timestamps' precision); 1 when a timestamp is malformed, nothing could
-# be measured, or a restart came sooner than documented; 2 for a wrong argument.
-# POSIX sh and awk only: it runs on the laptops the demos run on (macOS awk included).
-
-usage() {
-  echo "usage: restart-timeline.sh docker|kubelet < input (see the comment at the top of the script)" >&2
-  exit 2
-}
-[ $# -eq 1 ] || usage
-case $1 in
-  docker) initial=$DOCKER_INITIAL_MS max=$DOCKER_MAX_MS first_at_once=0 precision_ms=10 ;;
-  kubelet) initial=$KUBELET_INITIAL_MS max=$KUBELET_MAX_MS first_at_once=1 precision_ms=1000 ;;
-  *) usage ;;
-esac
-
-awk -v mode="$1" -v initial="$initial" -v max="$max" -v first_at_once="$first_at_once" \
-  -v precision="$precision_ms" '
+# Status: 0 when at least one gap was measured and every measured gap is at least its documented
+# delay (less the timestamps' precision); 1 when a timestamp is malformed, nothing could be
+# measured, or a restart came sooner than documented; 2 for a wrong argument.
+# POSIX sh and awk only (macOS awk included).
+restart_timeline() {
+  case ${1:-} in
+    docker) set -- docker "$DOCKER_INITIAL_MS" "$DOCKER_MAX_MS" 0 10 ;;
+    kubelet) set -- kubelet "$KUBELET_INITIAL_MS" "$KUBELET_MAX_MS" 1 1000 ;;
+    *) echo "restart_timeline: docker or kubelet (got '${1:-}')" >&2 && return 2 ;;
+  esac
+  awk -v mode="$1" -v initial="$2" -v max="$3" -v first_at_once="$4" -v precision="$5" '
 function problem(msg) { problems[++nproblems] = msg }
 
 # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "days_from_civil")
@@ -167,3 +160,4 @@ END {
   for (i = 1; i <= nproblems; i++) printf "  problem: %s\n", problems[i]
   exit (nproblems ? 1 : 0)
 }'
+}

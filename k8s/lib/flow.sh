@@ -1,0 +1,679 @@
+# shellcheck shell=sh
+# The machinery that plays the lessons and grades the exercises: sourced by the entry scripts
+# (k8s/scripts/lesson, check, demo, e2e) after k8s/lib/hello.sh. POSIX sh, like everything a
+# learner runs. A lesson is its folder: k8s/NN-name/lesson.sh holds its title and its steps (`play`),
+# and each k8s/NN-name/exercise-X/check.sh its title, its conditions (`grade`) and what e2e waits for
+# before grading (`settle`). This file finds them by looking at the folders.
+#
+# Every command that touches the cluster goes through `run` (or a helper built on it), which prints
+# it before running it. With DRY_RUN=1 it only prints, so `DRY_RUN=1 make demo` lists every command
+# the demo would run, without a cluster and without any of the tools. The printed form is the same
+# in both modes, so what the audience sees during a live demo is what the tests check.
+# shellcheck disable=SC3043 # `local`: see k8s/lib/hello.sh
+# shellcheck disable=SC2034 # settings and results are read by the lessons' and exercises' files
+
+# shellcheck source=k8s/lib/timeline.sh
+. "$ROOT/k8s/lib/timeline.sh"
+
+# ---- settings (environment), validated once: bad input is one line naming the variable, exit 2
+DRY_RUN=${DRY_RUN:-0}
+PAUSE=${PAUSE:-0}
+KEEP=${KEEP:-0}
+CLUSTER=${CLUSTER:-kind}
+CLUSTER_NAME=${CLUSTER_NAME:-hello}
+POLL_INTERVAL=${POLL_INTERVAL:-2}
+NAMESPACE=hello-demo # fixed by k8s/components/hello-demo; the scripts only read it
+for setting in DRY_RUN PAUSE KEEP; do
+  eval "value=\$$setting"
+  case $value in 0 | 1) ;; *) die 2 "$setting must be 0 or 1 (got '$value')" ;; esac
+done
+case $CLUSTER in kind | minikube) ;; *) die 2 "CLUSTER must be kind or minikube (got '$CLUSTER')" ;; esac
+case $CLUSTER_NAME in
+  '' | -* | *- | *[!a-z0-9-]*) die 2 "CLUSTER_NAME must be lower-case letters, digits and dashes (got '$CLUSTER_NAME')" ;;
+esac
+case $POLL_INTERVAL in '' | *[!0-9]*) die 2 "POLL_INTERVAL must be whole seconds (got '$POLL_INTERVAL')" ;; esac
+# Every kubectl call names its context, so a lesson can never act on whatever cluster the
+# kubeconfig happens to point at. kind names its context kind-<cluster>; minikube uses the profile.
+if [ "$CLUSTER" = kind ]; then KUBE_CONTEXT=${KUBE_CONTEXT:-kind-$CLUSTER_NAME}; else KUBE_CONTEXT=${KUBE_CONTEXT:-$CLUSTER_NAME}; fi
+# Scratch files (the streams of a watched pod, lesson 1's looks at its pod): gitignored .cache in the
+# repository; beside the lessons in a kit. HELLO_WORK_DIR moves them (the tests do).
+WORK_DIR=${HELLO_WORK_DIR:-.cache/flows}
+[ "$DRY_RUN" = 1 ] || mkdir -p "$WORK_DIR" || die 1 "cannot create $WORK_DIR"
+# The shell that runs the scripts this one starts (the loader): sh, unless the tests pick one.
+HELLO_SH=${HELLO_SH:-sh}
+
+# ---- output
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  C_CMD=$(printf '\033[2m') C_SAY=$(printf '\033[1;36m') C_OK=$(printf '\033[32m') C_BAD=$(printf '\033[1;31m') C_OFF=$(printf '\033[0m')
+else
+  C_CMD='' C_SAY='' C_OK='' C_BAD='' C_OFF=''
+fi
+show() { printf '%s%s%s\n' "$C_CMD" "$(command_line "$@")" "$C_OFF"; }
+say() { printf '%s==> %s%s\n' "$C_SAY" "$*" "$C_OFF"; }
+note() { printf '    %s\n' "$*"; }
+ok() { printf '%s    ok: %s%s\n' "$C_OK" "$*" "$C_OFF"; }
+warn() { printf '%swarning: %s%s\n' "$C_BAD" "$*" "$C_OFF" >&2; }
+narrate() {
+  local line
+  for line in "$@"; do printf '    | %s\n' "$line"; done
+}
+# fail MESSAGE: a lesson did not turn out as its README says: one FAIL line, and the lesson (a
+# subshell, see play_lesson) or the script ends with status 1.
+fail() {
+  printf '%sFAIL: %s%s\n' "$C_BAD" "$*" "$C_OFF" >&2
+  exit 1
+}
+now() { date +%s; }
+
+# ---- running commands
+QUIET=0 # set by poll after its first round, so a wait loop prints its queries once
+
+# run CMD...: print CMD, then run it (not in a dry run); its status.
+run() {
+  [ "$QUIET" = 1 ] || show "$@"
+  [ "$DRY_RUN" = 1 ] && return 0
+  "$@"
+}
+# must CMD...: run, and a failure ends the lesson: diagnostics and one FAIL line naming the command.
+must() {
+  local rc=0
+  run "$@" || rc=$?
+  [ "$rc" = 0 ] && return 0
+  diagnose
+  fail "the command above failed (exit $rc): $(command_line "$@" | cut -c3-)"
+}
+# k ARGS...: a kubectl step of the lesson, in its context and namespace; it must succeed.
+k() { must kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" "$@"; }
+
+# capture VAR CMD...: run CMD and store its stdout in VAR. A failing CMD leaves VAR empty and returns
+# its status, its stderr shown once (indented) and kept in $WORK_DIR/last-stderr. Empty in a dry run.
+capture() {
+  local __var=$1 __out __rc=0
+  shift
+  [ "$QUIET" = 1 ] || show "$@"
+  eval "$__var=''"
+  [ "$DRY_RUN" = 1 ] && return 0
+  __out=$("$@" 2>"$WORK_DIR/last-stderr") || __rc=$?
+  if [ "$__rc" != 0 ]; then
+    [ "$QUIET" = 1 ] || sed 's/^/    /' "$WORK_DIR/last-stderr" >&2
+    return "$__rc"
+  fi
+  eval "$__var=\$__out"
+}
+kcap() {
+  local __v=$1
+  shift
+  capture "$__v" kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" "$@"
+}
+# kread VAR WHAT ARGS...: kcap, and on an error SEEN says what could not be read and why.
+kread() {
+  local __v=$1 __what=$2
+  shift 2
+  kcap "$__v" "$@" && return 0
+  SEEN="$__what: $(head -n 1 "$WORK_DIR/last-stderr" 2>/dev/null)"
+  return 1
+}
+
+# Background streams (a watch, logs -f) are stopped on every exit path: kill_bg from an EXIT trap.
+BG_PIDS=''
+# start_bg OUTFILE CMD...: run CMD in the background, stdout to OUTFILE; its pid in BG_PID.
+start_bg() {
+  local file=$1
+  shift
+  [ "$QUIET" = 1 ] || printf '%s%s > %s &%s\n' "$C_CMD" "$(command_line "$@")" "$file" "$C_OFF"
+  BG_PID=0
+  [ "$DRY_RUN" = 1 ] && return 0
+  "$@" >"$file" 2>"$file.stderr" &
+  BG_PID=$!
+  BG_PIDS="$BG_PIDS $BG_PID"
+}
+# stop_bg PID [GRACE]: give a background command GRACE seconds to end by itself, then stop it.
+stop_bg() {
+  local pid=$1 grace=${2:-0} waited=0
+  [ "$DRY_RUN" = 1 ] && return 0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$grace" ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  return 0
+}
+kill_bg() {
+  local pid
+  for pid in $BG_PIDS; do kill "$pid" 2>/dev/null; done
+  return 0
+}
+
+# ---- conditions. A condition reads the cluster (get and logs only, never a change and never a
+# wait), sets SEEN to what it saw and returns 0 when it holds. The same functions judge a lesson
+# (make demo, lesson-N, e2e) and a learner's exercise (make check-N), so none is written twice.
+# verify WHAT HINT COND [ARGS...] judges one:
+#  - in a lesson: "ok: WHAT (saw: ...)", or diagnostics and one FAIL line that ends the lesson;
+#  - when grading (GRADE=1): "met: WHAT (saw: ...)" or "not met: WHAT (saw: ...); hint: HINT", one
+#    line each, and the grading goes on; GRADE_UNMET counts the unmet ones.
+GRADE=${GRADE:-0}
+GRADE_UNMET=0
+SEEN=''
+one_line() { # what was seen, on one line and at most 300 characters
+  printf '%s' "$1" | awk 'NR > 1 { printf " | " } { printf "%s", $0 }' |
+    awk '{ if (length($0) > 300) print substr($0, 1, 300) " ..."; else print }'
+}
+verify() {
+  local what=$1 hint=$2 met=0 seen
+  shift 2
+  SEEN=''
+  "$@" && met=1
+  seen=$(one_line "$SEEN")
+  if [ "$DRY_RUN" = 1 ]; then
+    note "check: $what"
+  elif [ "$GRADE" = 1 ]; then
+    if [ "$met" = 1 ]; then
+      printf '%s  met: %s (saw: %s)%s\n' "$C_OK" "$what" "${seen:-nothing}" "$C_OFF"
+    else
+      GRADE_UNMET=$((GRADE_UNMET + 1))
+      printf '%s  not met: %s (saw: %s); hint: %s%s\n' "$C_BAD" "$what" "${seen:-nothing}" "$hint" "$C_OFF"
+    fi
+  elif [ "$met" = 1 ]; then
+    ok "$what (saw: ${seen:-nothing})"
+  else
+    diagnose
+    fail "$what (saw: ${seen:-nothing})"
+  fi
+}
+# value SEEN TEST...: the condition for a value a lesson already has (an exit code it watched).
+value() {
+  [ "$DRY_RUN" = 1 ] && return 0
+  SEEN=$1
+  shift
+  "$@"
+}
+# expect WHAT SEEN TEST...: one assertion on a value the lesson observed, e.g.
+#   expect "the last run exited with code 0" "$code" int_eq "$code" 0
+expect() {
+  local what=$1
+  shift
+  verify "$what" '' value "$@"
+}
+is_int() { case $1 in '' | -) return 1 ;; -*) case ${1#-} in *[!0-9]*) return 1 ;; esac ;; *[!0-9]*) return 1 ;; esac; }
+int_ge() { is_int "$1" && is_int "$2" && [ "$1" -ge "$2" ]; }
+int_le() { is_int "$1" && is_int "$2" && [ "$1" -le "$2" ]; }
+int_lt() { is_int "$1" && is_int "$2" && [ "$1" -lt "$2" ]; }
+int_eq() { is_int "$1" && is_int "$2" && [ "$1" -eq "$2" ]; }
+str_eq() { [ "$1" = "$2" ]; }
+has_line() { printf '%s\n' "$1" | grep -qxF -- "$2"; }   # TEXT LINE: TEXT has exactly LINE
+has_text() { printf '%s\n' "$1" | grep -qF -- "$2"; }    # TEXT PART: a line of TEXT contains PART
+count_lines() { printf '%s\n' "$1" | grep -cxF -- "$2"; } # TEXT LINE: how many lines are exactly LINE
+
+# poll TIMEOUT DESCRIPTION COND [ARGS...]: check COND every POLL_INTERVAL seconds until it holds or
+# TIMEOUT seconds pass. Bounded on purpose: a lesson that never reaches its state fails with what it
+# last saw instead of hanging.
+poll() {
+  local timeout=${POLL_TIMEOUT_OVERRIDE:-$1} what=$2 start
+  shift 2
+  say "waiting up to ${timeout}s until $what"
+  SEEN='(nothing yet)'
+  if [ "$DRY_RUN" = 1 ]; then
+    "$@"
+    note "(poll every ${POLL_INTERVAL}s, at most ${timeout}s)"
+    return 0
+  fi
+  start=$(now)
+  while :; do
+    if "$@"; then
+      QUIET=0
+      ok "$what (after $(($(now) - start))s): $(one_line "$SEEN")"
+      return 0
+    fi
+    QUIET=1
+    if [ "$(($(now) - start))" -ge "$timeout" ]; then
+      QUIET=0
+      diagnose
+      fail "timed out after ${timeout}s waiting until $what; last seen: $(one_line "$SEEN")"
+    fi
+    sleep "$POLL_INTERVAL"
+  done
+}
+
+# What a learner (or a CI log) needs when a wait fails: the pods, recent events, and a hint for the
+# most common causes: an image the cluster cannot find, or one built for another CPU.
+diagnose() {
+  [ "$DRY_RUN" = 1 ] && return 0
+  local reasons
+  printf '\n--- diagnostics (namespace %s, context %s)\n' "$NAMESPACE" "$KUBE_CONTEXT" >&2
+  kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" get pods,jobs,deployments,cronjobs -o wide >&2
+  kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" get events --sort-by=.lastTimestamp 2>&1 | tail -n 15 >&2
+  reasons=$(kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" get pods \
+    -o 'jsonpath={range .items[*]}{.status.containerStatuses[*].state.waiting.reason}{"\n"}{end}' 2>/dev/null |
+    grep -E 'ErrImagePull|ImagePullBackOff|ErrImageNeverPull' | sort -u | tr '\n' ' ')
+  if [ -n "$reasons" ]; then
+    printf 'hint: %s: the cluster does not have %s / %s. run: %s\n' \
+      "$reasons" "$HELLO_ONCE_IMAGE" "$HELLO_LOOP_IMAGE" "$(load_command)" >&2
+    printf '      never use the tag latest: it implies imagePullPolicy Always, which pulls from a registry.\n' >&2
+  fi
+  if kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" get pods \
+    -o 'jsonpath={.items[*].status.containerStatuses[*].lastState.terminated.message}' 2>/dev/null |
+    grep -q 'exec format error'; then
+    printf 'hint: exec format error: the image was built for another CPU architecture than the node;\n' >&2
+    printf '      load the images for the node again: %s\n' "$(load_command)" >&2
+  fi
+  printf -- '---\n\n' >&2
+}
+# How images get into the cluster: the kit's loader in a kit, make in the repository.
+load_command() {
+  if [ "$HELLO_KIT" = 1 ]; then echo "./load $CLUSTER"; else echo "make $CLUSTER-load (after: make images)"; fi
+}
+# The command that runs exercise N X's grader, where this runs (repository: make; kit: ./check).
+check_command() {
+  if [ "$HELLO_KIT" = 1 ]; then
+    if [ "$2" = a ]; then echo "./check $1"; else echo "./check $1 $2"; fi
+  elif [ "$2" = a ]; then echo "make check-$1"; else echo "make check-$1 EXERCISE=$2"; fi
+}
+
+# ---- tools: checked before anything runs; a missing one prints how to install it and exits 1
+need() {
+  local tool missing=0
+  if [ "$DRY_RUN" = 1 ]; then
+    note "(dry run: would check for $*)"
+    return 0
+  fi
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 && continue
+    printf '%s: %s not found; %s\n' "$ME" "$tool" "$(install_hint "$tool")" >&2
+    missing=1
+  done
+  [ "$missing" = 0 ] || exit 1
+  case " $* " in
+    *" docker "*) docker info >/dev/null 2>&1 ||
+      die 1 "docker is installed but its daemon does not answer (docker info failed); start Docker first" ;;
+  esac
+}
+
+# The context must exist before any lesson runs; otherwise say how to create it.
+need_context() {
+  [ "$DRY_RUN" = 1 ] && return 0
+  kubectl config get-contexts -o name 2>/dev/null | grep -qxF -- "$KUBE_CONTEXT" && return 0
+  if [ "$HELLO_KIT" = 1 ]; then
+    die 1 "kubectl has no context $KUBE_CONTEXT; create the cluster and load the images first: ./load $CLUSTER (or set KUBE_CONTEXT)"
+  fi
+  die 1 "kubectl has no context $KUBE_CONTEXT; create the cluster first: make $CLUSTER-up $CLUSTER-load (or set KUBE_CONTEXT)"
+}
+
+# The lessons need podFailurePolicy (GA in 1.31) and a working API: check both before starting.
+check_cluster() {
+  local version minor
+  need_context
+  capture version kubectl --context "$KUBE_CONTEXT" get --raw /version ||
+    fail "the cluster behind context $KUBE_CONTEXT does not answer; is it running?"
+  [ "$DRY_RUN" = 1 ] && return 0
+  minor=$(printf '%s\n' "$version" | sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n 1)
+  int_ge "${minor:-0}" 31 || fail "Kubernetes 1.$minor is too old for these lessons (podFailurePolicy needs 1.31+)"
+}
+ensure_namespace() { k apply -k k8s/namespace; }
+
+pause() {
+  [ "$PAUSE" = 1 ] || return 0
+  if [ "$DRY_RUN" = 1 ]; then
+    note "(PAUSE=1: would wait for Enter)"
+  elif [ -t 0 ]; then
+    printf '    [Enter] to go on, Ctrl-C to stop '
+    read -r _
+  else
+    note "(PAUSE=1 but stdin is not a terminal: not pausing)"
+  fi
+}
+
+# ---- a lesson's objects
+# instances DIR: the app.kubernetes.io/instance labels of every object a folder's manifests create,
+# comma-separated, read from the files (no cluster needed, so a dry run prints the same command).
+instances() {
+  local file
+  for file in "$1"/*.yaml; do
+    [ "${file##*/}" = kustomization.yaml ] || cat "$file"
+  done | sed -n 's/^ *app\.kubernetes\.io\/instance: *//p' | sort -u | paste -sd , -
+}
+# remove DIR: delete a folder's objects and wait until their pods are gone too. kubectl's default
+# cascade is background: `delete --wait` returns once the Deployment/Job/CronJob is gone while its
+# pods still terminate (still in phase Running), so a replay could pick the old pod. Foreground keeps
+# each owner until its dependents are deleted; the wait on the pods covers what is left.
+remove() {
+  local dir=$1 rc=0
+  run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" delete -k "$dir" --ignore-not-found \
+    --cascade=foreground --wait=true --timeout=120s || rc=$?
+  [ "$rc" = 0 ] || { diagnose && fail "the objects of $dir were not deleted within 120s"; }
+  run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" wait --for=delete pods \
+    -l "app.kubernetes.io/instance in ($(instances "$dir"))" --timeout=120s || rc=$?
+  [ "$rc" = 0 ] || { diagnose && fail "the pods of $dir were still there 120s after their owners were deleted"; }
+}
+# fresh_apply DIR: remove whatever an earlier run left, then apply the folder.
+fresh_apply() {
+  remove "$1"
+  k apply -k "$1"
+}
+# wait_for WHAT ARGS...: kubectl wait with a bounded timeout; on timeout diagnostics and one FAIL line.
+wait_for() {
+  local what=$1 rc=0
+  shift
+  say "waiting until $what"
+  run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" wait "$@" || rc=$?
+  [ "$rc" = 0 ] || { diagnose && fail "$what did not happen (kubectl wait $*)"; }
+}
+
+# live_pods INSTANCE PHASE [ARGS...]: POD_LIST = the pods of a workload in PHASE that are not being
+# deleted (a terminating pod keeps its phase), space-separated. The listing ranges over the items:
+# `{.items[0]...}` fails on an empty list ("array index out of bounds").
+live_pods() {
+  local instance=$1 phase=$2 listing
+  shift 2
+  POD_LIST=''
+  kread listing "cannot list the pods of $instance" get pods -l "app.kubernetes.io/instance=$instance" \
+    --field-selector="status.phase=$phase" "$@" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"\n"}{end}' || return 1
+  POD_LIST=$(printf '%s\n' "$listing" | awk -F'|' '$1 != "" && $2 == "" { printf "%s%s", sep, $1; sep = " " }')
+  [ "$DRY_RUN" = 1 ] && POD_LIST=POD # a placeholder: the real names are only known on a cluster
+  [ -n "$POD_LIST" ] && return 0
+  SEEN="no pod of $instance in phase $phase that is not being deleted (saw: ${listing:-no pods})"
+  return 1
+}
+# running_pod INSTANCE: POD = the first running pod of a workload that is not being deleted. None,
+# or a kubectl error, ends the lesson with diagnostics and one FAIL line.
+running_pod() {
+  live_pods "$1" Running || { diagnose && fail "$SEEN"; }
+  POD=${POD_LIST%% *}
+}
+
+# Wait until a background command has written its first line (a watch or a log stream is
+# connected), at most 20 s: deleting a pod before its watch is connected would lose the evidence.
+wait_connected() {
+  local file=$1 what=$2 i=0
+  [ "$DRY_RUN" = 1 ] && return 0
+  while [ "$i" -lt 40 ]; do
+    [ -s "$file" ] && return 0
+    sleep 1
+    i=$((i + 2)) # two tries a second would need sleep 0.5, which POSIX sleep does not promise
+  done
+  fail "$what did not connect within 20s (see $file.stderr)"
+}
+
+# delete_and_watch POD: delete a pod the way a rollout or a node drain does, while watching it.
+# A deleted pod's status is gone with it, so two streams are started before the delete:
+#  - a watch of the pod, printing each event's type and the container's terminated exit code and
+#    reason; the last terminated state (in the final MODIFIED or the DELETED event) is the exit code;
+#  - `kubectl logs -f`, which ends when the container does and keeps its last lines.
+# Sets DELETE_SECONDS, EXIT_CODE, EXIT_REASON, and LOG_FILE (the pod's log).
+delete_and_watch() {
+  local pod=$1 watch_file watch_pid logs_pid started rc=0 last=''
+  watch_file=$WORK_DIR/$pod.watch
+  LOG_FILE=$WORK_DIR/$pod.log
+  [ "$DRY_RUN" = 1 ] || rm -f "$watch_file" "$LOG_FILE"
+  start_bg "$watch_file" kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" get pod "$pod" \
+    --watch --output-watch-events \
+    -o 'jsonpath={.type}{"|"}{.object.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.object.status.containerStatuses[0].state.terminated.reason}{"\n"}'
+  watch_pid=$BG_PID
+  start_bg "$LOG_FILE" kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" logs -f "$pod"
+  logs_pid=$BG_PID
+  wait_connected "$watch_file" "the watch of $pod"
+  wait_connected "$LOG_FILE" "the log stream of $pod"
+  started=$(now)
+  run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" delete pod "$pod" --wait=true --timeout=120s || rc=$?
+  [ "$rc" = 0 ] || { diagnose && fail "pod $pod was not deleted within 120s"; }
+  DELETE_SECONDS=$(($(now) - started))
+  stop_bg "$logs_pid" 10 # ends by itself when the container is gone
+  stop_bg "$watch_pid" 3 # never ends by itself: stop it once the DELETED event had time to arrive
+  EXIT_CODE='' EXIT_REASON=''
+  [ "$DRY_RUN" = 1 ] && return 0
+  EXIT_CODE=$(awk -F'|' '$2 != "" { code = $2 } END { print code }' "$watch_file")
+  EXIT_REASON=$(awk -F'|' '$2 != "" { reason = $3 } END { print reason }' "$watch_file")
+  last=$(tail -n 1 "$watch_file" | cut -d'|' -f1)
+  note "pod $pod: deleted in ${DELETE_SECONDS}s; last event ${last:-none}; exit code ${EXIT_CODE:-unknown} (${EXIT_REASON:-no reason})"
+  note "its last log lines:"
+  tail -n 5 "$LOG_FILE" | sed 's/^/      /'
+}
+log_has() { grep -qF -- "$2" "$1"; }
+log_lacks() { ! grep -qF -- "$2" "$1"; }
+log_tail() { [ "$DRY_RUN" = 1 ] || tail -n 3 "$LOG_FILE" 2>/dev/null | tr '\n' ' '; }
+
+# ---- the conditions the lessons and the graders share
+# A kubectl error (say, NotFound) is a condition not met, with kubectl's answer as what was seen.
+cond_job_complete() { # JOB: its Complete condition is True
+  local status
+  kread status "no Job $1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}' || return 1
+  SEEN="Complete=${status:-not yet}"
+  [ "$status" = True ]
+}
+cond_job_count() { # JOB FIELD N: .status.FIELD (succeeded, failed) is N
+  local n
+  kread n "no Job $1" get job "$1" -o "jsonpath={.status.$2}" || return 1
+  SEEN="$2 pods: ${n:-0} (wanted $3)"
+  int_eq "${n:-0}" "$3"
+}
+cond_job_failed_with() { # JOB REASON: its Failed condition has REASON
+  local reason
+  kread reason "no Job $1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}' || return 1
+  SEEN="Failed reason: ${reason:-none (not failed)}"
+  [ "$reason" = "$2" ]
+}
+cond_absent() { # KIND NAME: no such object
+  local found
+  kread found "cannot list $1" get "$1" "$2" --ignore-not-found -o name || return 1
+  SEEN=${found:-none}
+  [ -z "$found" ]
+}
+# cond_log_lines INSTANCE MESSAGE MIN [MAX]: the logs of the workload's pods have between MIN and
+# MAX lines that are exactly MESSAGE (kubectl logs interleaves the program's own stderr lines).
+cond_log_lines() {
+  local logs n want
+  kread logs "no logs of $1" logs -l "app.kubernetes.io/instance=$1" --tail=-1 || return 1
+  n=$(count_lines "$logs" "$2")
+  want="$3 or more"
+  if [ -n "${4:-}" ]; then
+    if [ "$3" = "$4" ]; then want=$3; else want="$3 to $4"; fi
+  fi
+  SEEN="$n lines '$2' (wanted $want); last lines: $(printf '%s\n' "$logs" | tail -n 2)"
+  int_ge "$n" "$3" && { [ -z "${4:-}" ] || int_le "$n" "$4"; }
+}
+# cond_pods_log INSTANCE TEXT: every running pod of the workload has logged a line containing TEXT.
+cond_pods_log() {
+  local pod logs seen=''
+  live_pods "$1" Running || return 1
+  for pod in $POD_LIST; do
+    kread logs "no logs of $pod" logs "$pod" || return 1
+    if ! has_text "$logs" "$2"; then
+      SEEN="$pod: $(printf '%s\n' "$logs" | grep -m 1 -F 'starting' || printf '%s\n' "$logs" | tail -n 1)"
+      return 1
+    fi
+    seen="$seen $pod"
+  done
+  SEEN="'$2' in the logs of${seen}"
+}
+cond_none_terminating() { # INSTANCE: no pod of it is stuck being deleted
+  local listing
+  kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"\n"}{end}' || return 1
+  SEEN=$(printf '%s\n' "$listing" | grep -E '\|.+' | sed 's/|/ terminating since /')
+  [ -z "$SEEN" ] || return 1
+  SEEN="no pod terminating"
+}
+cond_rolled_out() { # DEPLOYMENT: every replica updated, ready and available, the latest spec seen
+  local line want updated ready available generation observed
+  kread line "no Deployment $1" get deployment "$1" \
+    -o 'jsonpath={.spec.replicas}{"|"}{.status.updatedReplicas}{"|"}{.status.readyReplicas}{"|"}{.status.availableReplicas}{"|"}{.metadata.generation}{"|"}{.status.observedGeneration}' ||
+    return 1
+  IFS='|' read -r want updated ready available generation observed <<EOF
+$line
+EOF
+  SEEN="replicas ${want:-?}: updated ${updated:-0}, ready ${ready:-0}, available ${available:-0}; generation ${generation:-?} (observed ${observed:-?})"
+  int_eq "${updated:-0}" "$want" && int_eq "${ready:-0}" "$want" && int_eq "${available:-0}" "$want" &&
+    int_eq "$observed" "$generation"
+}
+cond_restarts_at_most() { # INSTANCE N: no running pod of it restarted more than N times
+  local pod n
+  live_pods "$1" Running || return 1
+  for pod in $POD_LIST; do
+    kread n "no pod $pod" get pod "$pod" -o 'jsonpath={.status.containerStatuses[0].restartCount}' || return 1
+    SEEN="$pod: restartCount ${n:-?}"
+    int_le "${n:-0}" "$2" || return 1
+  done
+}
+cond_restarted() { # POD: its container was restarted at least once
+  local n
+  kread n "no pod $1" get pod "$1" -o 'jsonpath={.status.containerStatuses[0].restartCount}' || return 1
+  SEEN="restartCount=${n:-?}"
+  int_ge "$n" 1
+}
+cond_event() { # POD TEXT: an Unhealthy event of the pod says TEXT
+  local events
+  kread events "cannot list events" get events --field-selector "involvedObject.name=$1,reason=Unhealthy" \
+    -o 'jsonpath={range .items[*]}{.message}{"\n"}{end}' || return 1
+  SEEN="Unhealthy events of $1: ${events:-none}"
+  has_text "$events" "$2"
+}
+cond_no_liveness_failure() { # INSTANCE: no running pod of it had a failed liveness probe
+  local pod
+  live_pods "$1" Running || return 1
+  for pod in $POD_LIST; do
+    ! cond_event "$pod" 'Liveness probe failed' || return 1
+  done
+}
+cond_cron_succeeded() { # CRONJOB: it has a successful run
+  local last
+  kread last "no CronJob $1" get cronjob "$1" -o 'jsonpath={.status.lastSuccessfulTime}' || return 1
+  SEEN="lastSuccessfulTime=${last:-unset}"
+  [ -n "$last" ]
+}
+# cond_newest_run_printed INSTANCE MESSAGE: the newest succeeded pod of a CronJob printed MESSAGE.
+cond_newest_run_printed() {
+  local logs newest
+  live_pods "$1" Succeeded --sort-by=.metadata.creationTimestamp || return 1
+  newest=${POD_LIST##* }
+  kread logs "no logs of $newest" logs "$newest" || return 1
+  SEEN="$newest: $logs"
+  has_line "$logs" "$2"
+}
+cond_pods_exited() { # INSTANCE CODE: every pod of the workload ended with exit code CODE
+  local listing
+  kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"="}{.status.containerStatuses[0].state.terminated.exitCode}{" "}{end}' ||
+    return 1
+  SEEN="exit codes: ${listing:-no pods}"
+  SEEN=${SEEN% }
+  [ -n "$listing" ] && ! printf '%s\n' "$listing" | tr ' ' '\n' | sed '/^$/d' | grep -qvE "=$2\$"
+}
+# crashloop_seen INSTANCE [MIN_RESTARTS, default 2]: its pod waits in CrashLoopBackOff after at
+# least MIN restarts. Sets CL_POD, CL_RESTARTS, CL_WAITING, CL_EXIT, CL_REASON from the look, and
+# keeps every look in $CL_LOOKS when that is set (lesson 1 draws its restart timeline from them:
+# the API holds only the current and the previous run, the timeline needs all).
+crashloop_seen() {
+  local line min=${2:-2}
+  kcap line get pods -l "app.kubernetes.io/instance=$1" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"|"}{.status.containerStatuses[0].state.running.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.finishedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.startedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.finishedAt}{"\n"}{end}' ||
+    return 1
+  [ "$DRY_RUN" = 1 ] || [ -z "${CL_LOOKS:-}" ] || printf '%s\n' "$line" >>"$CL_LOOKS"
+  IFS='|' read -r CL_POD CL_RESTARTS CL_WAITING CL_EXIT CL_REASON _ <<EOF
+$line
+EOF
+  [ "$DRY_RUN" = 1 ] && CL_POD=POD # a placeholder: the real name is only known on a cluster
+  SEEN="pod ${CL_POD:-none}, restarts ${CL_RESTARTS:-?}, waiting reason ${CL_WAITING:-none}, last exit code ${CL_EXIT:-none}"
+  [ "$CL_WAITING" = CrashLoopBackOff ] && int_ge "$CL_RESTARTS" "$min"
+}
+cond_last_run() { # INSTANCE CODE REASON: the last run of its (first) pod's container ended so
+  crashloop_seen "$1"
+  SEEN="pod ${CL_POD:-none}: last exit code ${CL_EXIT:-none}, reason ${CL_REASON:-none}"
+  int_eq "$CL_EXIT" "$2" && [ "$CL_REASON" = "$3" ]
+}
+# show_restart_timeline FILE: the gaps between the restarts seen in FILE (crashloop_seen's looks)
+# beside the kubelet's documented back-off, checked: gaps measured, none shorter than documented.
+show_restart_timeline() {
+  local rc=0 chart=''
+  say "the gaps between restarts, measured from the API, beside the documented back-off"
+  [ "$QUIET" = 1 ] || printf '%s$ restart_timeline kubelet < %s%s\n' "$C_CMD" "$1" "$C_OFF"
+  if [ "$DRY_RUN" = 0 ]; then
+    chart=$(restart_timeline kubelet <"$1") || rc=$?
+    printf '%s\n' "$chart"
+  fi
+  expect "the restart gaps were measured, none shorter than documented" "exit status $rc" int_eq "$rc" 0
+}
+
+# ---- playing lessons and exercises
+# lesson_title DIR / exercise_title DIR: the title its file sets.
+lesson_title() { (. "$ROOT/$1/lesson.sh" && printf '%s\n' "$title"); }
+exercise_title() { (. "$ROOT/$1/check.sh" && printf '%s\n' "$title"); }
+
+# play_lesson N: play lesson N in a subshell (a failed check ends that lesson only, and its
+# background streams are stopped), then clean up its objects whatever happened. Sets LESSON_RC.
+play_lesson() {
+  local dir
+  dir=$(lesson_dir "$1") || exit 2
+  (
+    trap kill_bg EXIT
+    LESSON=$dir
+    # shellcheck source=/dev/null
+    . "$ROOT/$dir/lesson.sh"
+    printf '\n'
+    say "Lesson $1: $title"
+    play
+  )
+  LESSON_RC=$?
+  if [ "$KEEP" = 1 ]; then
+    note "KEEP=1: leaving the objects of $dir in place; remove them with: kubectl --context $KUBE_CONTEXT delete -k $dir"
+  else
+    say "cleaning up $dir"
+    (remove "$dir") || warn "cleanup of $dir failed"
+  fi
+}
+
+# play_exercise N X: e2e's walk through exercise NX: from a clean slate, apply its reference solution,
+# wait until it has run (its `settle`), grade it with the learner's conditions, clean up. Like
+# play_lesson: a subshell, LESSON_RC.
+play_exercise() {
+  local dir lesson
+  dir=$(exercise_dir "$1" "$2") || exit 2
+  lesson=$(lesson_dir "$1")
+  (
+    trap kill_bg EXIT
+    # shellcheck source=/dev/null
+    . "$ROOT/$dir/check.sh"
+    printf '\n'
+    say "Exercise $1$2: $title (solution $dir/solution)"
+    remove "$lesson"
+    remove "$dir/start"
+    fresh_apply "$dir/solution"
+    settle
+    GRADE=0
+    grade
+  )
+  LESSON_RC=$?
+  if [ "$KEEP" = 0 ]; then
+    say "cleaning up $dir/solution"
+    (remove "$dir/solution") || warn "cleanup of exercise $1$2 failed"
+  fi
+}
+
+# grade_exercise N X: the grader (make check-N, ./check N): one line per condition, nothing else.
+grade_exercise() {
+  local dir
+  dir=$(exercise_dir "$1" "$2") || exit 2
+  # shellcheck source=/dev/null
+  . "$ROOT/$dir/check.sh"
+  GRADE=1 QUIET=1
+  printf 'exercise %s%s: %s (namespace %s, context %s)\n' "$1" "$2" "$title" "$NAMESPACE" "$KUBE_CONTEXT"
+  grade
+  if [ "$DRY_RUN" = 1 ]; then
+    printf 'dry run: nothing was read or judged\n'
+    return 0
+  fi
+  if [ "$GRADE_UNMET" -gt 0 ]; then
+    printf 'not yet: %d condition(s) not met; fix, then run %s again\n' "$GRADE_UNMET" "$(check_command "$1" "$2")"
+    return 1
+  fi
+  printf 'done: every condition met\n'
+}
+
+# your_turn N: the lines the demo ends a lesson with (PAUSE=1), pointing at its exercises.
+your_turn() {
+  local dir x
+  dir=$(lesson_dir "$1") || exit 2
+  for x in $(exercise_letters "$dir"); do
+    note "Your turn ($1$x): $(exercise_title "$dir/exercise-$x"). Check it with: $(check_command "$1" "$x")"
+  done
+}
