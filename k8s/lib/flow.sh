@@ -64,6 +64,9 @@ fail() {
   exit 1
 }
 now() { date +%s; }
+# nap: a fifth of a second where sleep takes fractions (GNU, BSD, busybox), else a second (POSIX
+# promises only whole seconds). For the short waits on a background stream.
+nap() { sleep 0.2 2>/dev/null || sleep 1; }
 
 # ---- running commands
 QUIET=0 # set by poll after its first round, so a wait loop prints its queries once
@@ -74,16 +77,21 @@ run() {
   [ "$DRY_RUN" = 1 ] && return 0
   "$@"
 }
-# must CMD...: run, and a failure ends the lesson: diagnostics and one FAIL line naming the command.
+# must CMD...: run, and a failure ends the lesson (or the script) with one FAIL line naming it.
 must() {
   local rc=0
   run "$@" || rc=$?
+  [ "$rc" = 0 ] || fail "the command above failed (exit $rc): $(command_line "$@" | cut -c3-)"
+}
+# k ARGS...: a kubectl step of the lesson, in its context and namespace. It must succeed: a failure
+# ends the lesson with the diagnostics and one FAIL line naming the command.
+k() {
+  local rc=0
+  run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" "$@" || rc=$?
   [ "$rc" = 0 ] && return 0
   diagnose
-  fail "the command above failed (exit $rc): $(command_line "$@" | cut -c3-)"
+  fail "the command above failed (exit $rc): kubectl $(command_line "$@" | cut -c3-)"
 }
-# k ARGS...: a kubectl step of the lesson, in its context and namespace; it must succeed.
-k() { must kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" "$@"; }
 
 # capture VAR CMD...: run CMD and store its stdout in VAR. A failing CMD leaves VAR empty and returns
 # its status, its stderr shown once (indented) and kept in $WORK_DIR/last-stderr. Empty in a dry run.
@@ -127,13 +135,15 @@ start_bg() {
   BG_PID=$!
   BG_PIDS="$BG_PIDS $BG_PID"
 }
-# stop_bg PID [GRACE]: give a background command GRACE seconds to end by itself, then stop it.
+# stop_bg PID [GRACE [FILE TEXT]]: give a background command GRACE seconds to end by itself (or
+# until FILE has a line starting with TEXT), then stop it.
 stop_bg() {
-  local pid=$1 grace=${2:-0} waited=0
+  local pid=$1 grace=${2:-0} deadline
   [ "$DRY_RUN" = 1 ] && return 0
-  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$grace" ]; do
-    sleep 1
-    waited=$((waited + 1))
+  deadline=$(($(now) + grace))
+  while kill -0 "$pid" 2>/dev/null && [ "$(now)" -lt "$deadline" ]; do
+    [ -z "${3:-}" ] || ! grep -q "^$4" "$3" 2>/dev/null || break
+    nap
   done
   kill "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
@@ -385,12 +395,12 @@ running_pod() {
 # Wait until a background command has written its first line (a watch or a log stream is
 # connected), at most 20 s: deleting a pod before its watch is connected would lose the evidence.
 wait_connected() {
-  local file=$1 what=$2 i=0
+  local file=$1 what=$2 deadline
   [ "$DRY_RUN" = 1 ] && return 0
-  while [ "$i" -lt 40 ]; do
+  deadline=$(($(now) + 20))
+  while [ "$(now)" -lt "$deadline" ]; do
     [ -s "$file" ] && return 0
-    sleep 1
-    i=$((i + 2)) # two tries a second would need sleep 0.5, which POSIX sleep does not promise
+    nap
   done
   fail "$what did not connect within 20s (see $file.stderr)"
 }
@@ -419,7 +429,7 @@ delete_and_watch() {
   [ "$rc" = 0 ] || { diagnose && fail "pod $pod was not deleted within 120s"; }
   DELETE_SECONDS=$(($(now) - started))
   stop_bg "$logs_pid" 10 # ends by itself when the container is gone
-  stop_bg "$watch_pid" 3 # never ends by itself: stop it once the DELETED event had time to arrive
+  stop_bg "$watch_pid" 3 "$watch_file" DELETED # never ends by itself: stop it once DELETED arrived
   EXIT_CODE='' EXIT_REASON=''
   [ "$DRY_RUN" = 1 ] && return 0
   EXIT_CODE=$(awk -F'|' '$2 != "" { code = $2 } END { print code }' "$watch_file")
@@ -595,7 +605,8 @@ show_restart_timeline() {
 }
 
 # ---- playing lessons and exercises
-# lesson_title DIR / exercise_title DIR: the title its file sets.
+# lesson_title DIR / exercise_title DIR: the title its file sets. A lesson's file sees its folder in
+# LESSON; an exercise's file sees its own in EX_DIR and its lesson's in LESSON.
 lesson_title() { (. "$ROOT/$1/lesson.sh" && printf '%s\n' "$title"); }
 exercise_title() { (. "$ROOT/$1/check.sh" && printf '%s\n' "$title"); }
 
@@ -631,6 +642,7 @@ play_exercise() {
   lesson=$(lesson_dir "$1")
   (
     trap kill_bg EXIT
+    LESSON=$lesson EX_DIR=$dir
     # shellcheck source=/dev/null
     . "$ROOT/$dir/check.sh"
     printf '\n'
@@ -653,6 +665,7 @@ play_exercise() {
 grade_exercise() {
   local dir
   dir=$(exercise_dir "$1" "$2") || exit 2
+  LESSON=$(lesson_dir "$1") EX_DIR=$dir
   # shellcheck source=/dev/null
   . "$ROOT/$dir/check.sh"
   GRADE=1 QUIET=1

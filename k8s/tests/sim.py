@@ -25,6 +25,7 @@ import shlex
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import yaml
@@ -132,7 +133,7 @@ def expand(spec: dict) -> dict:
         status = {"lastSuccessfulTime": spec["last_success"]} if spec.get("last_success") else {}
         return {"kind": "CronJob", "name": spec["cronjob"], "status": status}
     if "event" in spec:
-        name = f"{spec['event']}.{abs(hash(spec['message'])) % 10**6}"
+        name = f"{spec['event']}.{zlib.crc32(spec['message'].encode()):08x}"
         return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": NS},
                 "involvedObject": {"kind": "Pod", "name": spec["event"], "namespace": NS},
                 "reason": spec.get("reason", "Unhealthy"), "type": "Warning", "message": spec["message"]}
@@ -154,7 +155,8 @@ def full(obj_or_extra: dict) -> dict:
     api = {"Job": "batch/v1", "CronJob": "batch/v1", "Deployment": "apps/v1"}[kind]
     base = {"apiVersion": api, "kind": kind,
             "metadata": {"name": name, "namespace": NS, "labels": labels(name), "creationTimestamp": T0},
-            "spec": {"backoffLimit": 6} if kind == "Job" else {}}
+            "spec": {"backoffLimit": 6} if kind == "Job" else
+            {"replicas": obj_or_extra.get("status", {}).get("replicas", 1)} if kind == "Deployment" else {}}
     return merge(base, {k: v for k, v in obj_or_extra.items() if k not in ("kind", "name")})
 
 
@@ -475,6 +477,7 @@ def cmd_apply(cluster: dict, args: list[str]) -> int:
         applied.write(folder.rstrip("/") + "\n")
     state = state_for(folder.rstrip("/"))
     if state:
+        cluster.setdefault("errors", []).extend((yaml.safe_load(state.read_text()) or {}).get("errors", []))
         add_state(cluster, state, [o for o in rendered if o["kind"] not in ("Namespace", "NetworkPolicy")])
     else:
         for obj in rendered:
@@ -555,6 +558,10 @@ def kubectl(args: list[str]) -> int:
         sys.stderr.write(f"sim: no answer for: kubectl {' '.join(args)}\n")
         return 1
     cluster = store()
+    for error in cluster.get("errors", []):  # a state's simulated API errors: what the reads answer
+        if error["match"] in line:
+            sys.stderr.write(error["message"] + "\n")
+            return int(error.get("status", 1))
     rc = verbs[rest[0]](cluster, rest[1:])
     if rest[0] not in ("delete",):
         save(cluster)
@@ -713,6 +720,7 @@ def docker_save(args: list[str]) -> int:
 # ----------------------------------------------------------------------------- entry
 def seed(path: Path) -> int:
     cluster = store()
+    cluster.setdefault("errors", []).extend((yaml.safe_load(path.read_text()) or {}).get("errors", []))
     for versions in state_entries(path):
         first = versions[0]
         name = first.get("name") or first["metadata"]["name"]

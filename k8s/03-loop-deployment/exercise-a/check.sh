@@ -1,0 +1,15 @@
+# shellcheck shell=sh
+# Exercise 3a's grader (make check-3; ./check 3 in a kit) and what e2e waits for before grading it.
+title="roll out a new message on lesson 3's Deployment"
+settle() { k rollout status deployment/loop-deployment --timeout=120s; }
+grade() {
+  verify "Deployment loop-deployment is rolled out" \
+    "wait for the rollout: kubectl -n hello-demo rollout status deploy/loop-deployment" \
+    cond_rolled_out loop-deployment
+  verify "every pod prints 'Hello, rollout!'" \
+    "set HELLO_MESSAGE in the pod template's env and apply: the change is what starts a rollout" \
+    cond_pods_log loop-deployment 'Hello, rollout!'
+  verify "no old pod is left terminating" \
+    "hello-loop exits at once on SIGTERM unless HELLO_SIGNALS=ignore is set; is it?" \
+    cond_none_terminating loop-deployment
+}

@@ -1,0 +1,16 @@
+# shellcheck shell=sh
+# Exercise 4a's grader (make check-4; ./check 4 in a kit) and what e2e waits for before grading it.
+title="lesson 4's CronJob says 'Hello on my schedule!'"
+# The CronJob records lastSuccessfulTime after its Job completes, so wait for that too.
+settle() {
+  poll 150 "CronJob once-cronjob has a successful run" cond_cron_succeeded once-cronjob
+  poll 30 "the newest run printed 'Hello on my schedule!'" cond_newest_run_printed once-cronjob 'Hello on my schedule!'
+}
+grade() {
+  verify "CronJob once-cronjob has a successful run" \
+    "runs start at the full minute; wait up to a minute and check again" \
+    cond_cron_succeeded once-cronjob
+  verify "its newest successful run printed 'Hello on my schedule!'" \
+    "HELLO_MESSAGE belongs in spec.jobTemplate.spec.template's container env; runs before your change keep the old line" \
+    cond_newest_run_printed once-cronjob 'Hello on my schedule!'
+}

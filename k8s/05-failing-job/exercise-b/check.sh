@@ -1,0 +1,15 @@
+# shellcheck shell=sh
+# Exercise 5b's grader (make check-5 EXERCISE=b; ./check 5 b in a kit) and what e2e waits for.
+title="lesson 5's failing-job-policy retries exit code 1 twice, keeping its rule for 42"
+settle() { wait_for "Job failing-job-policy has Failed" --for=condition=Failed job/failing-job-policy --timeout=240s; }
+grade() {
+  verify "failing-job-policy failed with reason BackoffLimitExceeded" \
+    "exit code 1 matches no FailJob rule, so the Job retries; set HELLO_EXIT_CODE=1, delete the Job, apply" \
+    cond_job_failed_with failing-job-policy BackoffLimitExceeded
+  verify "after three failed pods: the first try and two retries" \
+    "backoffLimit counts retries: 2 gives three pods in all" \
+    cond_job_count failing-job-policy failed 3
+  verify "every pod exited with code 1" \
+    "HELLO_EXIT_CODE sets the code; leave the FailJob rule for 42 as it is" \
+    cond_pods_exited failing-job-policy 1
+}

@@ -1,0 +1,15 @@
+# shellcheck shell=sh
+# Exercise 6a's grader (make check-6; ./check 6 in a kit) and what e2e waits for before grading it.
+title="lesson 6's grace-ignore-sigterm deletes in about a second, same image"
+settle() { k rollout status deployment/grace-ignore-sigterm --timeout=120s; }
+grade() {
+  verify "Deployment grace-ignore-sigterm is rolled out" \
+    "apply your change and wait: kubectl -n hello-demo rollout status deploy/grace-ignore-sigterm" \
+    cond_rolled_out grace-ignore-sigterm
+  verify "its program handles SIGTERM (its starting line says signals=handle)" \
+    "is HELLO_SIGNALS=ignore still set? without it hello-loop installs its handler" \
+    cond_pods_log grace-ignore-sigterm 'signals=handle'
+  verify "no pod of it is left terminating" \
+    "a pod still terminating waits out its grace period: is HELLO_SIGNALS=ignore still set?" \
+    cond_none_terminating grace-ignore-sigterm
+}
