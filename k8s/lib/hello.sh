@@ -24,7 +24,8 @@ ROOT=${ROOT:-.}
 # or bad input (name the flag, variable or file and the accepted form), 1 anything else.
 ME=${ME:-${0##*/}}
 die() {
-  local status=$1
+  local status
+  status=$1
   shift
   printf '%s: %s\n' "$ME" "$*" >&2
   exit "$status"
@@ -60,7 +61,8 @@ HELLO_LOOP_IMAGE=${LOOP_IMAGE:-hello-loop:$HELLO_VERSION}
 
 # need_pins: stop (exit 2, one line) when a pin the caller relies on could not be read.
 need_pins() {
-  local missing=''
+  local missing
+  missing=''
   [ -n "$HELLO_VERSION" ] || missing="$missing, the version (Cargo.toml or k8s/components/hello-demo)"
   [ -n "${KIND_VERSION:-}" ] || missing="$missing, KIND_VERSION (k8s/versions.env)"
   [ -n "$NODE_K8S" ] || missing="$missing, the node image (k8s/kind-config.yaml)"
@@ -111,7 +113,8 @@ quote() {
 }
 # command_line CMD...: "$ cmd args", every word quoted, so a printed command can be pasted back.
 command_line() {
-  local line='$' word
+  local line word
+  line='$'
   for word in "$@"; do line="$line $(quote "$word")"; done
   printf '%s\n' "$line"
 }
@@ -139,7 +142,8 @@ sha256_of() {
 # nothing. (Signalling the subshell itself races with it dropping this shell's traps: dash then
 # swallows the signal and sleeps on.)
 bounded() {
-  local secs=$1 cmd_pid watch_pid rc dir=${BOUNDED_DIR:?bounded needs BOUNDED_DIR}
+  local secs cmd_pid watch_pid rc dir
+  secs=$1 dir=${BOUNDED_DIR:?bounded needs BOUNDED_DIR}
   shift
   rm -f "$dir/timedout" "$dir/sleep.pid"
   "$@" >"$dir/out" 2>"$dir/err" </dev/null &
@@ -173,7 +177,8 @@ lesson_numbers() {
 }
 # lesson_dir N: the folder of lesson N; anything else is one line and exit 2.
 lesson_dir() {
-  local found=''
+  local found
+  found=''
   case $1 in
     '' | *[!0-9]*) ;;
     *) found=$(lesson_dirs | grep "^k8s/0*$1-" | head -n 1) ;;
@@ -181,9 +186,18 @@ lesson_dir() {
   [ -n "$found" ] || die 2 "lesson must be one of $(lesson_numbers) (got '$1')"
   echo "$found"
 }
+# instances DIR: the app.kubernetes.io/instance labels of every object a folder's manifests create,
+# comma-separated, read from the files (no cluster needed, so a dry run prints the same command).
+instances() {
+  local file
+  for file in "$1"/*.yaml; do
+    [ "${file##*/}" = kustomization.yaml ] || cat "$file"
+  done | sed -n 's/^ *app\.kubernetes\.io\/instance: *//p' | sort -u | paste -sd , -
+}
 # exercise_letters DIR: the letters of the lesson folder's exercises (DIR/exercise-a ...): "a b".
 exercise_letters() {
-  local ex letters=''
+  local ex letters
+  letters=''
   for ex in "$ROOT/$1"/exercise-[a-z]; do
     [ -f "$ex/check.sh" ] && letters="$letters ${ex##*-}"
   done
