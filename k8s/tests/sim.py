@@ -446,6 +446,7 @@ def cmd_delete(cluster: dict, args: list[str]) -> int:
         for k in [k for k in cluster["objects"] if k.startswith("Pod/")]:
             if final(cluster, k)["metadata"]["labels"].get("app.kubernetes.io/instance") in names:
                 cluster["objects"].pop(k)
+        save(cluster)
         print(f"(simulated) deleted the objects of {folder}")
         return 0
     words = positional(args)
@@ -548,6 +549,9 @@ def kubectl(args: list[str]) -> int:
     if line == "get --raw /version":
         minor = env("FAKE_K8S_MINOR", "36")
         print(json.dumps({"major": "1", "minor": minor, "gitVersion": f"v1.{minor}.1"}))
+        return 0
+    if line.startswith("get nodes -o wide"):
+        print("NAME                  STATUS   ROLES           VERSION   (simulated)\nhello-control-plane   Ready    control-plane   v1.36.1")
         return 0
     if line == "get nodes -o jsonpath={.items[0].status.nodeInfo.architecture}":
         print(env("FAKE_NODE_ARCH", "amd64"))
