@@ -130,9 +130,10 @@ test-images: lint-images images test-images-run test-audit test-multiarch test-k
 
 lint-images: tools ## hadolint the Dockerfile, shellcheck the image scripts
 	hadolint images/Dockerfile
-	shellcheck -x .ci/run .ci/start-dockerd .ci/check-release-tag .ci/release-notes images/sbom images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images images/docker-demo \
+	shellcheck -x .ci/run .ci/start-dockerd .ci/check-release-tag .ci/release-notes images/sbom images/build-rust-image images/build-images images/test-images images/test-multiarch images/push-images \
 	  images/build-kit images/open-kit images/test-kit images/register-qemu images/checks.sh
 	shellcheck -s sh images/kit/load
+	shellcheck -s sh -x images/docker-demo
 
 test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	images/test-images $(ONCE_IMAGE) $(LOOP_IMAGE)
