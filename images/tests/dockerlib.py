@@ -4,6 +4,7 @@ and the bounded waits the checks need. Shared by conftest.py and the test module
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import uuid
@@ -13,6 +14,8 @@ import harness
 GREETING = "Hello, World!"
 MAX_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB budget per image (goal: 1 MiB)
 IMAGES = ["hello-once", "hello-loop"]
+# The platforms test_multiarch.py proves: PLATFORMS (make passes it), by default both.
+PLATFORMS = (os.environ.get("PLATFORMS") or "linux/amd64 linux/arm64").split()
 # Lines for the end of the run (conftest.py prints them): the sizes measured, how long a push took.
 NOTES: list[str] = []
 
