@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The PASS/FAIL bookkeeping the image test scripts share (test-images, test-multiarch, test-kit).
+# The PASS/FAIL bookkeeping of images/test-kit (the other image tests are pytest: images/tests).
 # Sourced, not run. Set name="what is checked", then:
 #   if CONDITION; then pass; else fail "what happened instead"; fi
 # and end with `summary`: "<script>: N passed, N failed" (the line CI reads), false when any failed.

@@ -1,0 +1,272 @@
+"""Behaviour checks for the two images on a real Docker engine (issue 3): structure, size, the
+greeting, stop and kill signals, restart policies, a hardened run, the health check and the heartbeat
+file. `make test-images-run` runs them after building; any pair of tags works:
+
+    ONCE_IMAGE=hello-once:0.1.0 LOOP_IMAGE=hello-loop:0.1.0 \
+      python3 -m pytest -q -p no:cacheprovider images/tests/test_images.py
+    python3 -m pytest -q -p no:cacheprovider 'images/tests/test_images.py::test_size[hello-loop]'
+
+Each test starts what it needs (a scenario several tests check, such as one docker stop, is a
+module fixture run once); the containers carry a label of their own and are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from types import SimpleNamespace
+
+import harness
+import pytest
+from dockerlib import GREETING, IMAGES, MAX_BYTES, NOTES, last_lines
+
+pytestmark = pytest.mark.timeout(180)
+
+HARD = ["--read-only", "--cap-drop=ALL", "--security-opt=no-new-privileges", "--user", "123456:123456"]
+# --health-interval only makes the test quicker; the command is the image's own.
+FAST = ["--health-interval=1s", "--health-retries=1", "--health-start-period=0s"]
+GRACEFUL = "received SIGTERM, shutting down gracefully"
+
+
+def stdout_of(r: subprocess.CompletedProcess) -> str:
+    """stdout as the shell's $(...) gives it: without the trailing newlines."""
+    return r.stdout.rstrip("\n")
+
+
+# ---- static checks: container-structure-test (user, entrypoint, labels, no /bin/sh, --version) ----
+@pytest.mark.parametrize("name", IMAGES)
+def test_structure(name, images):
+    image = images[name]
+    config = harness.ROOT / "images" / "structure-tests" / f"{name}.yaml"
+    env = harness.clean_env()
+    tool = shutil.which("container-structure-test", path=env["PATH"])
+    assert tool, "container-structure-test not found: run 'make tools' (pinned in .ci/requirements.txt)"
+    r = harness.run([tool, "test", "--image", image, "--config", str(config)], env=env)
+    lines = (r.stdout + r.stderr).splitlines()
+    hits = [i for i, line in enumerate(lines) if re.search("FAIL|rror", line)]
+    # Each failing or erring line and the 3 after it (as grep -A3 shows them), else the last 15.
+    shown = [lines[j] for j in sorted({j for i in hits for j in range(i, min(i + 4, len(lines)))})][:30] or lines[-15:]
+    assert r.returncode == 0, f"structure tests ({config.relative_to(harness.ROOT)}) for {image}:\n" + "\n".join(shown)
+
+
+# ---- size (budget 1.5 MiB each, goal 1 MiB) --------------------------------------------------------
+@pytest.mark.parametrize("name", IMAGES)
+def test_size(name, images, docker):
+    image = images[name]
+    size = int(docker.ok("image", "inspect", "-f", "{{.Size}}", image))
+    NOTES.append(f"{image}: {size} bytes ({size / 1048576:.2f} MiB)")
+    assert size <= MAX_BYTES, f"{image} is {size} bytes ({size / 1048576:.2f} MiB): over the 1.5 MiB budget ({MAX_BYTES})"
+
+
+# ---- hello-once: prints the greeting and exits 0 ---------------------------------------------------
+def test_once_prints_exactly_the_greeting_and_exits_0(once_image, docker):
+    r = docker("run", "--rm", once_image)
+    assert (stdout_of(r), r.returncode) == (GREETING, 0), f"stdout was {stdout_of(r)!r}, exit code {r.returncode}"
+
+
+# ---- hello-loop: docker stop is graceful and fast --------------------------------------------------
+@pytest.fixture(scope="module")
+def graceful_stop(loop_image, module_docker):
+    """One hello-loop: greeting awaited, then docker stop (timed)."""
+    d = module_docker
+    c = d.run_d(loop_image)
+    greeted = d.wait_log(c, GREETING, 10)
+    seconds = d.timed("stop", c)
+    return SimpleNamespace(greeted=greeted, seconds=seconds, exit_code=d.exit_code(c), logs=d.all_logs(c))
+
+
+def test_loop_prints_the_greeting_after_start(graceful_stop):
+    assert graceful_stop.greeted, "no greeting within 10 s"
+
+
+def test_loop_docker_stop_returns_in_under_1s(graceful_stop):
+    t = graceful_stop.seconds
+    assert t < 1, f"docker stop took {t:.2f}s: SIGTERM was not handled"
+
+
+def test_loop_exit_code_after_docker_stop_is_0(graceful_stop):
+    assert graceful_stop.exit_code == "0", f"exit code {graceful_stop.exit_code}"
+
+
+def test_loop_logs_the_graceful_shutdown_line(graceful_stop):
+    assert GRACEFUL in graceful_stop.logs, f"no {GRACEFUL!r} in: {last_lines(graceful_stop.logs)}"
+
+
+# ---- hello-loop with HELLO_SIGNALS=ignore: the naive PID 1 waits for SIGKILL -----------------------
+@pytest.fixture(scope="module")
+def naive_stop(loop_image, module_docker):
+    """One hello-loop that ignores signals: greeting awaited, then docker stop -t 2 (timed)."""
+    d = module_docker
+    c = d.run_d("-e", "HELLO_SIGNALS=ignore", loop_image)
+    greeted = d.wait_log(c, GREETING, 10)
+    seconds = d.timed("stop", "-t", "2", c)
+    return SimpleNamespace(greeted=greeted, seconds=seconds, exit_code=d.exit_code(c))
+
+
+def test_naive_loop_prints_the_greeting_after_start(naive_stop):
+    assert naive_stop.greeted, "no greeting within 10 s"
+
+
+def test_naive_loop_docker_stop_t2_takes_about_2s(naive_stop):
+    t = naive_stop.seconds
+    assert 1.8 < t < 4, f"docker stop -t 2 took {t:.2f}s (expected about 2 s: 1.8..4)"
+
+
+def test_naive_loop_exit_code_is_137_sigkill(naive_stop):
+    assert naive_stop.exit_code == "137", f"exit code {naive_stop.exit_code}"
+
+
+# ---- hello-loop: docker kill -s INT (Ctrl-C) is graceful too ---------------------------------------
+@pytest.fixture(scope="module")
+def sigint(loop_image, module_docker):
+    """One hello-loop: greeting awaited, then docker kill -s INT and docker wait (10 s at most)."""
+    d = module_docker
+    c = d.run_d(loop_image)
+    greeted = d.wait_log(c, GREETING, 10)
+    d.ok("kill", "-s", "INT", c)
+    try:
+        exit_code = d.ok("wait", c, timeout=10)
+    except subprocess.TimeoutExpired:
+        exit_code = "still running after 10 s"
+    return SimpleNamespace(greeted=greeted, exit_code=exit_code, logs=d.all_logs(c))
+
+
+def test_sigint_loop_prints_the_greeting_after_start(sigint):
+    assert sigint.greeted, "no greeting within 10 s"
+
+
+def test_sigint_exit_code_is_0(sigint):
+    assert sigint.exit_code == "0", f"exit code {sigint.exit_code}"
+
+
+def test_sigint_logs_received_sigint(sigint):
+    assert "received SIGINT" in sigint.logs, f"no 'received SIGINT' line in: {last_lines(sigint.logs)}"
+
+
+# ---- hello-loop: docker stop while its stdout is blocked (piped into a reader that never reads) ----
+def test_blocked_stdout_docker_stop_exits_0_and_logs_the_dropped_line(loop_image, docker):
+    """The attached client's pipe fills, Docker's copy of the output stalls, and the program's write
+    blocks. It must still take SIGTERM at once: exit 0 and the dropped line logged, not SIGKILL (137)
+    after the timeout. (dockerd itself returns from docker stop only once that pipe drains: at 8 s.)"""
+    name = f"hello-test-blocked-{docker.label.rsplit('-', 1)[-1]}"
+    big = "x" * 100000
+    # sleep never reads: that is the point.
+    pipeline = subprocess.Popen(
+        ["sh", "-c", 'docker run --label "$1" --name "$2" "$3" --interval 1ms --message "$4" 2>/dev/null | sleep 8',
+         "sh", docker.label, name, loop_image, big],
+        env=harness.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(4)
+        docker.ok("stop", "-t", "3", name, timeout=60)
+    finally:
+        pipeline.wait(timeout=60)
+    rc = docker.exit_code(name)
+    stderr = docker.logs(name).stderr
+    assert rc == "0" and "the line being written is dropped" in stderr, f"exit code {rc}; {last_lines(stderr, 2)}"
+
+
+# ---- restart policies: Docker's cousin of CrashLoopBackOff -----------------------------------------
+def test_restart_always_keeps_restarting_a_run_that_exits_0(once_image, docker):
+    c = docker.run_d("--restart=always", once_image)
+    time.sleep(2)
+    n1 = int(docker.inspect(c, "{{.RestartCount}}"))
+    time.sleep(3)
+    n2 = int(docker.inspect(c, "{{.RestartCount}}"))
+    assert n1 >= 1 and n2 > n1, f"RestartCount {n1} after 2 s, then {n2} after 5 s (expected >= 1, then growing)"
+
+
+def test_restart_on_failure_leaves_exit_0_alone(once_image, docker):
+    c = docker.run_d("--restart=on-failure", once_image)
+    time.sleep(3)
+    n = docker.inspect(c, "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}")
+    assert n == "0 exited 0", f"RestartCount/status/exit: {n} (expected 0 exited 0)"
+
+
+def test_restart_on_failure_restarts_exit_3(once_image, docker):
+    c = docker.run_d("--restart=on-failure", "-e", "HELLO_EXIT_CODE=3", once_image)
+    time.sleep(3)
+    n = int(docker.inspect(c, "{{.RestartCount}}"))
+    assert n >= 1, f"RestartCount {n} after 3 s"
+
+
+# ---- hardened run: read-only root, no capabilities, no-new-privileges, arbitrary UID ---------------
+def test_hardened_once_prints_the_greeting_and_exits_0(once_image, docker):
+    r = docker("run", "--rm", *HARD, once_image)
+    assert (stdout_of(r), r.returncode) == (GREETING, 0), f"stdout {stdout_of(r)!r}, exit code {r.returncode}"
+
+
+def test_hardened_loop_prints_two_greetings_and_exits_0(loop_image, docker):
+    r = docker("run", "--rm", *HARD, loop_image, "--count", "2", "--interval", "100ms")
+    assert (stdout_of(r), r.returncode) == (f"{GREETING}\n{GREETING}", 0), \
+        f"stdout {'|'.join(stdout_of(r).splitlines())!r}, exit code {r.returncode}"
+
+
+def test_hardened_loop_docker_stop_is_still_graceful(loop_image, docker):
+    c = docker.run_d(*HARD, loop_image)
+    docker.wait_log(c, GREETING, 10)
+    docker.ok("stop", c)
+    rc = docker.exit_code(c)
+    assert rc == "0", f"exit code {rc}"
+
+
+# ---- hello-loop HEALTHCHECK: the binary checks its own heartbeat (no port, no shell) ---------------
+def test_loop_declares_healthcheck_exec_check(loop_image, docker):
+    hc = docker.ok("image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", loop_image)
+    assert hc == '["CMD","/hello-loop","check"]', f"{loop_image}: Healthcheck.Test is {hc}"
+
+
+@pytest.mark.parametrize("options", [
+    pytest.param([], id="plain"),
+    pytest.param(HARD, id="hardened-heartbeat-on-dev-shm"),
+    pytest.param([*HARD, "--tmpfs", "/run/hello", "-e", "HELLO_HEARTBEAT_FILE=/run/hello/heartbeat"],
+                 id="read-only-tmpfs-heartbeat"),
+])
+def test_loop_turns_healthy(options, loop_image, docker):
+    c = docker.run_d(*FAST, *options, loop_image)
+    ok, seen = docker.wait_health(c, "healthy", 15)
+    assert ok and seen.startswith("starting"), f"health {seen}: expected starting → healthy within 15 s"
+
+
+@pytest.fixture(scope="module")
+def stalled(loop_image, module_docker):
+    """One hello-loop that stops its heartbeat after 3 s: health awaited to unhealthy, then docker stop."""
+    d = module_docker
+    c = d.run_d(*FAST, "-e", "HELLO_INTERVAL=500ms", "-e", "HELLO_STALL_AFTER=3s", loop_image)
+    ok, seen = d.wait_health(c, "unhealthy", 20)
+    running = d.inspect(c, "{{.State.Running}}")
+    d.ok("stop", c)
+    return SimpleNamespace(ok=ok, seen=seen, running=running, exit_code=d.exit_code(c))
+
+
+def test_stall_after_3s_turns_unhealthy_while_running(stalled):
+    assert stalled.ok and re.fullmatch(r".*healthy.*unhealthy", stalled.seen) and stalled.running == "true", \
+        f"health {stalled.seen}, running: {stalled.running}: expected starting → healthy → unhealthy while running"
+
+
+def test_stalled_loop_still_stops_gracefully(stalled):
+    assert stalled.exit_code == "0", f"exit code {stalled.exit_code}"
+
+
+def test_interval_flag_counts_for_the_probe(loop_image, docker):
+    """The probe reads the maximum age from the heartbeat, so a flag the probe cannot see still counts:
+    with --interval 1m and the old env-only check, the default 2 s interval made it stale after 6 s."""
+    c = docker.run_d(*FAST, loop_image, "--interval", "1m")
+    ok, seen = docker.wait_health(c, "healthy", 15)
+    time.sleep(8)
+    status = docker.inspect(c, "{{.State.Health.Status}} {{.State.Health.FailingStreak}}")
+    checks = docker.inspect(c, "{{range .State.Health.Log}}{{.ExitCode}}: {{.Output}}|{{end}}")
+    assert ok and status == "healthy 0", \
+        f"health {seen}, then {status!r} 8 s later (expected 'healthy 0'); the last checks: {checks[-300:]}"
+
+
+# ---- hello-loop heartbeat: never replaces what is not a regular file, even as root -----------------
+@pytest.mark.parametrize("path", ["/dev/null", "/dev/stdout"])
+def test_heartbeat_file_that_is_not_a_regular_file_is_refused(path, loop_image, docker):
+    r = subprocess.run(["docker", "run", "--rm", "--user", "0", loop_image, "--count", "1", "--heartbeat-file", path],
+                       env=harness.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    out = r.stdout.rstrip("\n")
+    assert r.returncode == 2 and "not a regular file" in out and "\n" not in out, \
+        f"--user 0 --heartbeat-file {path}: expected exit 2 and one line saying 'not a regular file', got exit {r.returncode}: {out}"
