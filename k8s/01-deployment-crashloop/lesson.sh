@@ -1,8 +1,10 @@
 # shellcheck shell=sh
 # Lesson 1's steps, played by make demo / make lesson-1 / make e2e (./lesson 1 in a kit): what to
 # apply, what to watch, and what the README promises, checked from the API. Sourced by k8s/lib/flow.sh.
+# shellcheck disable=SC2034 # read by k8s/lib/flow.sh, which sources this file
 title="a program that exits 0, run as a Deployment, ends in CrashLoopBackOff"
 play() {
+  local logs
   narrate "hello-once prints one line and exits 0. A Deployment only allows restartPolicy Always," \
     "so the kubelet restarts the container after every exit, success included, and waits longer" \
     "each time (10 s, 20 s, 40 s ... up to 5 min). Watch STATUS alternate between Completed and" \

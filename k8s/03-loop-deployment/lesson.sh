@@ -1,5 +1,6 @@
 # shellcheck shell=sh
 # Lesson 3's steps (see k8s/lib/flow.sh): make lesson-3, ./lesson 3 in a kit.
+# shellcheck disable=SC2034 # read by k8s/lib/flow.sh, which sources this file
 title="a program that runs until told to stop, as a Deployment, stops gracefully"
 play() {
   local grace

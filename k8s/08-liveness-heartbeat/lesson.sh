@@ -1,5 +1,6 @@
 # shellcheck shell=sh
 # Lesson 8's steps (see k8s/lib/flow.sh): make lesson-8, ./lesson 8 in a kit.
+# shellcheck disable=SC2034 # read by k8s/lib/flow.sh, which sources this file
 title="a liveness probe restarts a program that stopped making progress"
 play() {
   narrate "hello-loop rewrites a heartbeat file after every line, and 'hello-loop check' (the exec" \

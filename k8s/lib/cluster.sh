@@ -98,7 +98,9 @@ open_kit() {
       top=$(tar -tzf "$kit" | head -n 1)
       top=${top%%/*}
       case $top in hello-k8s-kit-*) ;; *) die 2 "KIT: '$kit' is not a workshop kit (its top folder is '$top')" ;; esac
-      rm -rf ".cache/kit/$top" && mkdir -p .cache/kit && tar -xzf "$kit" -C .cache/kit || die 1 "cannot unpack $kit"
+      rm -rf ".cache/kit/$top"
+      mkdir -p .cache/kit || die 1 "cannot create .cache/kit"
+      tar -xzf "$kit" -C .cache/kit || die 1 "cannot unpack $kit"
       echo ".cache/kit/$top"
       ;;
     *)

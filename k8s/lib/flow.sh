@@ -25,6 +25,7 @@ POLL_INTERVAL=${POLL_INTERVAL:-2}
 NAMESPACE=hello-demo # fixed by k8s/components/hello-demo; the scripts only read it
 for setting in DRY_RUN PAUSE KEEP; do
   eval "value=\$$setting"
+  # shellcheck disable=SC2154 # assigned by the eval above
   case $value in 0 | 1) ;; *) die 2 "$setting must be 0 or 1 (got '$value')" ;; esac
 done
 case $CLUSTER in kind | minikube) ;; *) die 2 "CLUSTER must be kind or minikube (got '$CLUSTER')" ;; esac
@@ -618,7 +619,9 @@ show_restart_timeline() {
 # ---- playing lessons and exercises
 # lesson_title DIR / exercise_title DIR: the title its file sets. A lesson's file sees its folder in
 # LESSON; an exercise's file sees its own in EX_DIR and its lesson's in LESSON.
+# shellcheck disable=SC2154 # title: set by the file sourced
 lesson_title() { (. "$ROOT/$1/lesson.sh" && printf '%s\n' "$title"); }
+# shellcheck disable=SC2154
 exercise_title() { (. "$ROOT/$1/check.sh" && printf '%s\n' "$title"); }
 
 # play_lesson N: play lesson N in a subshell (a failed check ends that lesson only, and its

@@ -17,7 +17,7 @@
 # A pin that cannot be read leaves its variable empty; `need_pins` says which, in one line.
 #
 # `local` is not in POSIX, but every shell above has it (as Debian's policy for /bin/sh requires).
-# shellcheck disable=SC3043
+# shellcheck disable=SC3043,SC2034 # SC2034: the pins are for the scripts that source this file
 
 ROOT=${ROOT:-.}
 # `die STATUS MESSAGE`: one line on stderr, named after the script, then exit. Status 2 is bad usage
@@ -234,6 +234,7 @@ write_sums() {
   (
     cd "$1" || exit 1
     rm -f SHA256SUMS SHA256SUMS.part
+    # shellcheck disable=SC2094 # find lists every file but the one being written
     find . -type f ! -name SHA256SUMS.part | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r file; do
       printf '%s  %s\n' "$(sha256_of "$file")" "$file" || exit 1
     done >SHA256SUMS.part && mv SHA256SUMS.part SHA256SUMS

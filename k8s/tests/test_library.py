@@ -87,8 +87,8 @@ def test_facts_prints_every_pin_and_refuses_an_unknown_one():
 # What parsing a pin looks like: a regex for Cargo.toml's version line or repository line, or for the
 # image line of kind-config.yaml, or a TOML/YAML load of either file.
 PARSES = [
-    re.compile(r"""\^?\s*version\s*(\\s\*)?=|version = \\?"|\[workspace\.package\]"""),
-    re.compile(r"""\^?\s*repository\s*=|repository = \\?\""""),
+    re.compile(r"""\^ *\*?\s*version|version = \\?"|version\\s\*=|\[workspace\\?\.package\\?\]"""),
+    re.compile(r"""\^ *\*?\s*repository|repository = \\?"|repository\\s\*="""),
     re.compile(r"""image:\s*\*?\s*(kindest|\\\(|\[|\*|\\)|s/\^ \*image|kindest\\?/node:\\?\("""),
     re.compile(r"tomllib|toml\.load|kind-config\.yaml\"?\)?\.read_text|safe_load\([^)]*kind-config"),
 ]
@@ -173,9 +173,9 @@ def test_sha256_with_sha256sum_and_with_shasum_only(tmp_path, shell):
         if Path(f"/usr/bin/{tool}").exists():
             (bin_dir / tool).symlink_to(f"/usr/bin/{tool}")
     (bin_dir / "shasum").write_text(f'#!/bin/sh\n[ "$1 $2" = "-a 256" ] || exit 2\necho "$*" >>"{tmp_path}/calls"\n'
-                                    f'exec /usr/bin/sha256sum "$3"\n')
+                                    f'exec /usr/bin/sha256sum ${{3:+"$3"}}\n')
     (bin_dir / "shasum").chmod(0o755)
-    out = in_shell(shell, f'PATH="{bin_dir}:/bin"; sha256_of "{data}"')
+    out = in_shell(shell, f'PATH="{bin_dir}"; sha256_of "{data}"')
     assert out.stdout.strip() == real, out.stderr
     assert (tmp_path / "calls").read_text() == "-a 256\n"
 
@@ -247,8 +247,9 @@ def test_the_makefile_needs_nothing_beyond_make_3_81():
     .ONESHELL, no $(file); and every recipe line is one command (no ; && || | between commands),
     so a failure stops make without them."""
     text = (ROOT / "Makefile").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     for feature in (".SHELLFLAGS", ".ONESHELL", "$(file ", "::=", "!="):
-        assert feature not in text, feature
+        assert feature not in code, feature
     chained = []
     for line in recipe_lines(text):
         bare = re.sub(r"'[^']*'|\"[^\"]*\"|\$\([^)]*\)", "''", line)

@@ -1,5 +1,6 @@
 # shellcheck shell=sh
 # Exercise 5a's grader (make check-5; ./check 5 in a kit) and what e2e waits for before grading it.
+# shellcheck disable=SC2034 # read by k8s/lib/flow.sh, which sources this file
 title="lesson 5's failing-job fails at once on exit code 1"
 settle() { wait_for "Job failing-job has Failed" --for=condition=Failed job/failing-job --timeout=90s; }
 grade() {

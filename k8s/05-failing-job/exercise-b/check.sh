@@ -1,5 +1,6 @@
 # shellcheck shell=sh
 # Exercise 5b's grader (make check-5 EXERCISE=b; ./check 5 b in a kit) and what e2e waits for.
+# shellcheck disable=SC2034 # read by k8s/lib/flow.sh, which sources this file
 title="lesson 5's failing-job-policy retries exit code 1 twice, keeping its rule for 42"
 settle() { wait_for "Job failing-job-policy has Failed" --for=condition=Failed job/failing-job-policy --timeout=240s; }
 grade() {
