@@ -682,7 +682,8 @@ grade_exercise() {
   LESSON=$(lesson_dir "$1") EX_DIR=$dir
   # shellcheck source=/dev/null
   . "$ROOT/$dir/check.sh"
-  GRADE=1 QUIET=1
+  GRADE=1
+  [ "$DRY_RUN" = 1 ] || QUIET=1 # one line per condition, not the commands behind it (a dry run lists them)
   printf 'exercise %s%s: %s (namespace %s, context %s)\n' "$1" "$2" "$title" "$NAMESPACE" "$KUBE_CONTEXT"
   grade
   if [ "$DRY_RUN" = 1 ]; then

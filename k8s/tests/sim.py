@@ -6,7 +6,7 @@ The scripts under test find these through k8s/tests/fake-bin (each file there is
 
 The cluster: `kubectl apply -k DIR` renders DIR with the real kubectl (so the objects' specs are the
 manifests') and overlays the simulated state kept in the lesson's folder: DIR/sim/play.yaml for a
-lesson, exercise-X/sim/pass.yaml for its solution (FAKE_STATES="k8s/03-loop-deployment=broken" picks
+lesson, exercise-X/sim/pass.yaml for its solution (FAKE_STATES="k8s/NN-name=broken" picks
 another file). A state file lists objects in a compact form (see `expand`): their status, the pods
 and their logs, events. An object may have `versions`: the Nth read of it answers the Nth version
 (the last repeats), so the scripts' wait loops really loop. Reads are answered with kubectl's own
