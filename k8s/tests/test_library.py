@@ -264,3 +264,38 @@ def test_make_help_is_the_table_of_contents():
     for target in ("demo", "test", "doctor", "lesson-%", "check-%", "kit", "e2e"):
         assert re.search(rf"^  {re.escape(target)} +\S", out.stdout, re.M), target
     assert run(["make", "--no-print-directory", "check-help"]).returncode == 0
+
+
+# GNU-only forms that macOS's tools lack, and bash features its bash 3.2 lacks (in a POSIX script
+# they would be bugs anyway). A use that checks the result and falls back says so in the same
+# function (the docker demo's clock), and is listed here.
+GNU_ONLY = {
+    r"readlink -f": "macOS readlink has no -f",
+    r"stat -c": "BSD stat takes -f",
+    r"sed -i(\s+-e)?\s+['\"s]": "BSD sed -i needs a suffix argument ('')",
+    r"grep -P": "BSD grep has no -P",
+    r"%N": "BSD date has no %N",
+    r"\bmapfile\b|\breadarray\b|declare -A|\$\{\w+,,\}|\$\{\w+\^\^\}|\[\[": "not in bash 3.2 or POSIX sh",
+    r"\bsort -V\b": "BSD sort has no -V",
+    r"\bxargs -r\b": "BSD xargs has no -r",
+}
+FALLS_BACK = {("images/docker-demo", r"%N")}
+
+
+def test_no_gnu_only_tool_or_newer_bash_on_the_learners_path():
+    found = []
+    for path in learner_scripts():
+        name = str(path.relative_to(ROOT))
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            for pattern, why in GNU_ONLY.items():
+                if re.search(pattern, line) and (name, pattern) not in FALLS_BACK:
+                    found.append(f"{name}:{number}: {why}: {line.strip()}")
+    assert found == []
+
+
+@pytest.mark.parametrize("line", ["x=$(readlink -f \"$0\")", "sed -i 's/a/b/' f", "date +%s%N", "[[ -n $x ]]",
+                                  "mapfile -t a < f", "stat -c %s f", "printf '%s' \"${x,,}\""])
+def test_the_gnu_only_guard_catches(line):
+    assert any(re.search(p, line) for p in GNU_ONLY), line
