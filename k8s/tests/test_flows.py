@@ -9,6 +9,7 @@ states' `expect`) or from one template for all lessons, never from a list kept h
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -62,6 +63,8 @@ def title(folder: str, file: str) -> str:
 LESSONS = lesson_dirs()
 EXERCISES = exercises()
 LESSON_STATES = [(lesson, s) for lesson in LESSONS for s in states(lesson)]
+# The states in which a lesson must fail: its play state is played by the demo test, every lesson in one run.
+BROKEN_STATES = [(lesson, s) for lesson, s in LESSON_STATES if s.stem != "play"]
 EXERCISE_STATES = [(n, x, folder, s) for n, x, folder in EXERCISES for s in states(folder)]
 
 
@@ -168,7 +171,8 @@ def test_dry_run_e2e_applies_checks_and_cleans_up_every_lesson_and_exercise():
 
 
 # ------------------------------------------------------------------------------ kubectl accepts them
-def printed_kubectl_commands() -> list[str]:
+@functools.lru_cache(maxsize=None)
+def printed_kubectl_commands() -> tuple[str, ...]:
     """Every distinct kubectl command the dry runs print (demo on kind and minikube, e2e, graders)."""
     runs = [["dash", str(SCRIPTS / "demo")], ["dash", str(SCRIPTS / "e2e")]]
     found = set()
@@ -176,7 +180,7 @@ def printed_kubectl_commands() -> list[str]:
         for cluster in ("kind", "minikube"):
             out = run(cmd, env=dry_env(CLUSTER=cluster)).stdout
             found |= {m.group(1) for m in re.finditer(r"^\$ (kubectl .*?)(?: > \S+ &)?$", out, re.M)}
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def test_every_printed_kubectl_command_parses(tmp_path):
@@ -213,8 +217,8 @@ def play(tmp_path: Path, lesson: str, state: Path, shell: list[str] = ("dash",))
     return run([*shell, str(SCRIPTS / "lesson"), str(number(lesson))], env=env, timeout=180)
 
 
-@pytest.mark.parametrize("lesson,state", LESSON_STATES, ids=[f"{Path(l).name}/{s.stem}" for l, s in LESSON_STATES])
-def test_lesson_on_a_simulated_cluster(tmp_path, lesson, state):
+@pytest.mark.parametrize("lesson,state", BROKEN_STATES, ids=[f"{Path(l).name}/{s.stem}" for l, s in BROKEN_STATES])
+def test_lesson_fails_alone_on_a_simulated_cluster_that_misbehaves(tmp_path, lesson, state):
     result = play(tmp_path, lesson, state)
     want = expect(state)
     out = result.stdout + result.stderr
