@@ -302,7 +302,8 @@ class ImageTest(unittest.TestCase):
         for entry in doc["images"]:
             with self.subTest(image=entry["name"]):
                 self.assertEqual(str(entry["newTag"]), self.version,
-                                 f"{COMPONENT.relative_to(K8S.parent)} newTag != Cargo.toml version")
+                                 f"{COMPONENT.relative_to(K8S.parent)} newTag != the workspace version "
+                                 "(sh k8s/lib/facts HELLO_VERSION)")
 
     def test_rendered_images_carry_the_workspace_version_never_latest(self):
         for folder, obj, template in rendered_workloads():
@@ -335,7 +336,7 @@ class ImageTest(unittest.TestCase):
                     seen.add(c["image"])
         self.assertEqual(seen, want)
 
-    def test_repository_owner_is_read_from_cargo_toml(self):
+    def test_repository_owner_is_read_from_the_facts(self):
         self.assertRegex(repository_owner(), r"^[a-z0-9][a-z0-9-]*$")
 
     def test_manifests_name_images_without_a_tag(self):
