@@ -109,7 +109,7 @@ class PinnedVersionsTest(unittest.TestCase):
 class DiagramsTest(unittest.TestCase):
     """The pictures: one per lesson and in the top-level README, their numbers held to the facts
     (by the rules above, which read diagram lines as units), and the delays the measured restart
-    timelines are drawn beside (k8s/scripts/restart-timeline.sh) equal to the facts sheet's."""
+    timelines are drawn beside (k8s/lib/timeline.sh) equal to the facts sheet's."""
 
     def test_every_lesson_and_the_top_readme_have_a_diagram(self):
         for path in [REPO / "README.md"] + [d / "README.md" for d in lesson_dirs()]:
@@ -131,7 +131,7 @@ class DiagramsTest(unittest.TestCase):
             self.assertEqual(colours(png), 2)
 
     def test_the_timeline_chart_uses_the_documented_delays(self):
-        script = (K8S / "scripts" / "restart-timeline.sh").read_text()
+        script = (K8S / "lib" / "timeline.sh").read_text()
         constants = {k: int(v) for k, v in re.findall(r"^([A-Z_]+_MS)=(\d+)", script, re.M)}
         f = FACTS_SHEET
         self.assertEqual(constants, {"DOCKER_INITIAL_MS": f.docker_initial_ms, "DOCKER_MAX_MS": f.docker_max_ms,
