@@ -414,10 +414,6 @@ def rolling_update(deployment: dict, f: Facts) -> tuple[int, int, int, int]:
     return replicas, resolve("maxSurge", True), resolve("maxUnavailable", False), spec.get("minReadySeconds", 0)
 
 
-def deployment_of(folder: Path) -> dict:
-    return next(o for o in render(folder) if o["kind"] == "Deployment")
-
-
 def check_rollout_time(text: str, deployment: dict, f: Facts) -> list[str]:
     """A rollout statement must not call it 'about a second', and a stated range must be at least the
     rounds the strategy needs times minReadySeconds (each new pod must stay ready that long)."""
