@@ -19,12 +19,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
 from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
-from lessons import K8S, REPO, exercises, lesson_dirs, lesson_number, load_yaml_docs, render  # noqa: E402
+from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, load_yaml_docs, render  # noqa: E402
 from readme_rules import (  # noqa: E402
     FACT_RULES, FACTS_SHEET, LESSON_SECTIONS, check_against_manifests, check_against_objects, check_crash_loop_backoff,
     check_defaults, check_docker_restart, check_exit_codes, check_ga_versions, check_illustrative,
     check_kubectl_namespace, check_reasons, check_rollout_time, check_stated_versions, guides, mermaid, number_word,
-    pinned_versions, readmes, rolling_update, section,
+    pinned_versions, prose, readmes, rolling_update, section,
 )
 
 # ------------------------------------------------------------------------------------ tests
@@ -41,6 +41,11 @@ def readme_number(text: str) -> int | None:
     """N of the README's title, `# Lesson N: ...`."""
     match = re.match(r"# Lesson (\d+):", text)
     return int(match.group(1)) if match else None
+
+
+def relative_links(text: str) -> list[str]:
+    """The targets of the Markdown links in TEXT that point into the repository."""
+    return [t for t in re.findall(r"\]\(([^)\s]+)\)", prose(text)) if not re.match(r"[a-z]+:|#", t)]
 
 
 class ReadmeFactsTest(unittest.TestCase):
@@ -145,24 +150,31 @@ class ReadmeShapeTest(unittest.TestCase):
                 self.assertEqual([s for s in LESSON_SECTIONS if not re.search(rf"^{s}$", text, re.M)], [])
 
     def test_your_turn_is_last_and_names_each_exercise(self):
-        # Each exercise: its task, success on the cluster, one hint, the command and the solution.
-        by_lesson = {}
-        for exercise, folder in exercises().items():
-            by_lesson.setdefault(int(exercise[0]), []).append((exercise, folder))
+        # Each exercise of the folder: its task, success on the cluster, one hint, the command that
+        # grades it (make in the repository, ./check in a kit), its start and solution folders.
         for folder in lesson_dirs():
             text = (folder / "README.md").read_text()
-            n = int(folder.name[:2])
+            n = readme_number(text)
+            found = lesson_exercises(folder)
             with self.subTest(lesson=folder.name):
+                self.assertIsNotNone(n, "the README's title is '# Lesson N: ...'")
                 self.assertEqual(re.findall(r"^## .*$", text, re.M)[-1], "## Your turn")
                 turn = " ".join(section(text, "Your turn").split())
-                self.assertIn(n, by_lesson, "every lesson has an exercise")
-                for exercise, solution in by_lesson[n]:
-                    command = f"make check-{n}" + ("" if exercise[1] == "a" else f" EXERCISE={exercise[1]}")
-                    self.assertIn(f"**Exercise {exercise}.**", turn)
-                    self.assertIn(f"`{command}`", turn)
-                    self.assertIn(f"](../solutions/{solution.name}/)", turn)
-                self.assertEqual(turn.count("Success on the cluster:"), len(by_lesson[n]))
-                self.assertEqual(turn.count("Hint:"), len(by_lesson[n]))
+                self.assertTrue(found, "every lesson has an exercise")
+                for exercise in found.values():
+                    x = exercise.name[-1]
+                    make = f"make check-{n}" + ("" if x == "a" else f" EXERCISE={x}")
+                    kit = f"./check {n}" + ("" if x == "a" else f" {x}")
+                    self.assertIn(f"**Exercise {n}{x}.**", turn)
+                    self.assertIn(f"`{make}`", turn)
+                    self.assertIn(f"`{kit}`", turn)
+                    self.assertIn(f"](exercise-{x}/start/)", turn)
+                    self.assertIn(f"](exercise-{x}/solution/)", turn)
+                    self.assertRegex(turn, rf"`kubectl apply -k \S*exercise-{x}/start`", "how to apply the start folder")
+                self.assertEqual(re.findall(r"\*\*Exercise \d+([a-z])\.\*\*", turn), [e.name[-1] for e in found.values()],
+                                 "the exercises the README names are the folder's, in order")
+                self.assertEqual(turn.count("Success on the cluster:"), len(found))
+                self.assertEqual(turn.count("Hint:"), len(found))
 
     def test_the_course_is_numbered_as_its_folders(self):
         # In the course, a README's number is its folder's, so `make check-N` grades that lesson's
@@ -175,6 +187,12 @@ class ReadmeShapeTest(unittest.TestCase):
         text = (K8S / "README.md").read_text()
         linked = re.findall(r"\]\((\d\d-[a-z0-9-]+)/\)", text)
         self.assertEqual(linked, [folder.name for folder in course()])
+
+    def test_relative_links_resolve(self):
+        for path in readmes():
+            for target in relative_links(path.read_text()):
+                with self.subTest(readme=str(path.relative_to(REPO)), link=target):
+                    self.assertTrue((path.parent / target.split("#")[0]).exists(), f"{target} does not exist")
 
 
 class RulesCanFailTest(unittest.TestCase):
