@@ -34,7 +34,8 @@ python3 k8s/checks/validate_schemas.py "${files[@]}"
 step "checkov (Kubernetes checks, offline)"
 checkov --config-file k8s/.checkov.yaml "${files[@]/#/--file=}"
 
-step "tests: manifests and README facts"
-python3 -m unittest discover --start-directory k8s/checks --pattern 'test_*.py'
+step "tests: manifests and README facts (k8s/checks), each lesson's own (k8s/NN-name/test_lesson.py)"
+# importlib: every lesson's file is test_lesson.py, so pytest must not import them by their base name.
+python3 -B -m pytest -q -p no:cacheprovider k8s/checks k8s/[0-9][0-9]-*/test_lesson.py --import-mode=importlib
 
 step "done"

@@ -23,32 +23,41 @@ COMPONENT = K8S / "components" / "hello-demo" / "kustomization.yaml"
 PUBLISHED = K8S / "overlays" / "published"
 NAMESPACE = "hello-demo"
 LESSON_DIR = re.compile(r"^\d\d-[a-z0-9-]+$")
-# Reference solutions of the exercises: k8s/solutions/0Nx-name (lesson N, exercise x). They are
-# kustomizations too, so kustomization_dirs() (render, schemas, checkov, the pod rules) finds them;
-# the lesson-only checks (READMEs, the lesson layout) use lesson_dirs() and leave them out.
-SOLUTIONS = K8S / "solutions"
-SOLUTION_DIR = re.compile(r"^0([1-9])([a-z])-[a-z0-9-]+$")
+# An exercise is a folder k8s/NN-name/exercise-X with a check.sh (as k8s/lib/hello.sh's exercise_letters
+# finds them): its start/ and solution/ are kustomizations too, so kustomization_dirs() (render, schemas,
+# checkov, the pod rules) finds them; the lesson-only checks (READMEs, the lesson layout) use lesson_dirs().
+EXERCISE_DIR = re.compile(r"^exercise-([a-z])$")
+# The one component every kustomization pulls in, as a lesson folder and as an exercise's start/ or
+# solution/ folder name it.
+LESSON_COMPONENT = "../components/hello-demo"
+EXERCISE_COMPONENT = "../../../components/hello-demo"
+
+
+@functools.lru_cache(maxsize=None)
+def facts() -> dict[str, str]:
+    """`sh k8s/lib/facts`: the pins as KEY=value (HELLO_VERSION, HELLO_REPOSITORY, NODE_IMAGE, ...).
+    k8s/lib is the one place that reads Cargo.toml and kind-config.yaml; the checks ask it."""
+    result = subprocess.run(["sh", str(K8S / "lib" / "facts")], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"sh k8s/lib/facts failed: {result.stderr.strip()}")
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
 
 def workspace_version() -> str:
-    """`version` from the [workspace.package] table of the workspace Cargo.toml."""
-    text = (REPO / "Cargo.toml").read_text()
-    section = re.search(r"^\[workspace\.package\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
-    if not section:
-        raise AssertionError("Cargo.toml has no [workspace.package] table")
-    match = re.search(r'^version\s*=\s*"([^"]+)"', section.group(1), re.M)
-    if not match:
-        raise AssertionError("Cargo.toml [workspace.package] has no version")
-    return match.group(1)
+    """The workspace version (Cargo.toml's, read by k8s/lib): the images' tag."""
+    version = facts().get("HELLO_VERSION")
+    if not version:
+        raise AssertionError("sh k8s/lib/facts gives no HELLO_VERSION")
+    return version
 
 
 def repository_owner() -> str:
-    """The GitHub owner in `repository` of the workspace Cargo.toml: the ghcr.io namespace of the
-    released images (the release workflow pushes to ghcr.io/<owner>/)."""
-    text = (REPO / "Cargo.toml").read_text()
-    match = re.search(r'^repository\s*=\s*"https://github\.com/([^/"]+)/[^/"]+"', text, re.M)
+    """The GitHub owner in the workspace's repository URL (HELLO_REPOSITORY): the ghcr.io namespace of
+    the released images (the release workflow pushes to ghcr.io/<owner>/)."""
+    match = re.fullmatch(r"https://github\.com/([^/]+)/[^/]+?/?", facts().get("HELLO_REPOSITORY", ""))
     if not match:
-        raise AssertionError("Cargo.toml has no repository = \"https://github.com/<owner>/<name>\"")
+        raise AssertionError("HELLO_REPOSITORY (sh k8s/lib/facts) is not https://github.com/<owner>/<name>: "
+                             f"{facts().get('HELLO_REPOSITORY')!r}")
     return match.group(1).lower()
 
 
@@ -61,19 +70,41 @@ def lesson_dirs() -> list[Path]:
     return sorted(p for p in K8S.iterdir() if p.is_dir() and LESSON_DIR.match(p.name))
 
 
-def solution_dirs() -> list[Path]:
-    return sorted(p for p in SOLUTIONS.iterdir() if p.is_dir())
+def lesson_number(folder: Path) -> int:
+    """NN of a lesson folder k8s/NN-name (or of any folder inside it)."""
+    lesson = next(p for p in [folder, *folder.parents] if LESSON_DIR.match(p.name))
+    return int(lesson.name[:2])
 
 
 def exercises() -> dict[str, Path]:
-    """Exercise id ("3a") -> its solution folder."""
-    found = {}
-    for folder in solution_dirs():
-        match = SOLUTION_DIR.match(folder.name)
-        if not match:
-            raise AssertionError(f"{folder.relative_to(REPO)}: solution folders are named 0Nx-name (N lesson, x a-z)")
-        found[match.group(1) + match.group(2)] = folder
+    """Exercise id ("3a": lesson number and letter) -> its folder k8s/NN-name/exercise-X, for every
+    exercise-X folder of every lesson that has a check.sh."""
+    found: dict[str, Path] = {}
+    for lesson in lesson_dirs():
+        for folder in sorted(p for p in lesson.iterdir() if p.is_dir() and EXERCISE_DIR.match(p.name)):
+            if not (folder / "check.sh").is_file():
+                continue
+            exercise = f"{lesson_number(lesson)}{folder.name[-1]}"
+            if exercise in found:
+                raise AssertionError(f"{folder.relative_to(REPO)} and {found[exercise].relative_to(REPO)} "
+                                     f"are both exercise {exercise}: two lesson folders share a number")
+            found[exercise] = folder
     return found
+
+
+def lesson_exercises(lesson: Path) -> dict[str, Path]:
+    """The exercises of one lesson folder, as exercises() names them."""
+    return {k: v for k, v in exercises().items() if v.parent == lesson}
+
+
+def start_dirs() -> list[Path]:
+    """Every exercise's start/ folder: what the learner edits and applies."""
+    return [folder / "start" for folder in exercises().values()]
+
+
+def solution_dirs() -> list[Path]:
+    """Every exercise's solution/ folder: the reference, its start folder done."""
+    return [folder / "solution" for folder in exercises().values()]
 
 
 def kustomization_dirs() -> list[Path]:
@@ -114,6 +145,22 @@ def render(folder: Path) -> tuple[dict[str, Any], ...]:
     if result.returncode != 0:
         raise AssertionError(f"kubectl kustomize {folder} failed: {result.stderr.strip()}")
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def objects(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """What a folder renders, by (kind, name)."""
+    return {(o["kind"], o["metadata"]["name"]): o for o in render(folder)}
+
+
+def names(folder: Path) -> set[tuple[str, str]]:
+    """The (kind, name) of every object a folder renders."""
+    return set(objects(folder))
+
+
+def container_env(obj: dict[str, Any]) -> dict[str, str]:
+    """name -> value of the env of a workload's one container."""
+    (container,) = pod_template(obj)["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container.get("env") or []}
 
 
 def pod_template(obj: dict[str, Any]) -> dict[str, Any] | None:
