@@ -179,6 +179,14 @@ def test_kit_carries_the_images_sboms_licences_and_readme(kit):
     assert [f for f in wanted if not (kit / f).is_file()] == []
 
 
+def test_kit_readme_names_this_version_and_the_pinned_kind(kit):
+    text = (kit / "README.md").read_text()
+    assert not re.search(r"<(kind-)?version>", text), "a placeholder was left"
+    assert f"# hello-k8s workshop kit {VERSION}" in text and f"kind {facts()['KIND_VERSION']} or newer" in text
+    for command in ("./doctor", "./load kind", "./lesson 1", "./check 1", "exercise-a/start", "solution/"):
+        assert command in text, command
+
+
 def test_kit_has_no_cargo_toml_and_knows_it_is_a_kit(kit):
     assert not (kit / "Cargo.toml").exists()
     pins = library('printf "%s %s %s\\n" "$HELLO_KIT" "$HELLO_VERSION" "$NODE_IMAGE"', root=kit).split()
