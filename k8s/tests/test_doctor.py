@@ -28,8 +28,8 @@ import pytest
 from harness import FAKE_BIN, ROOT, SIM, calls, clean_env, facts, library, run, with_stand_ins
 
 DOCTOR = ROOT / "k8s" / "scripts" / "doctor"
-# The kit's loader in the repository: the one place to change when it moves (to k8s/scripts/load).
-LOADER = ROOT / "images" / "kit" / "load"
+# The kit's loader in the repository (a kit's ./load is a copy of it).
+LOADER = ROOT / "k8s" / "scripts" / "load"
 # The checks of a kind run, in the order the doctor prints them; in a kit no make, and kit for images.
 CHECKS = ["make", "engine", "kind", "kubectl", "store", "node-image", "cluster", "inotify", "disk", "memory",
           "proxy", "images"]
