@@ -305,6 +305,8 @@ def test_nothing_in_the_kit_needs_bash_or_python(kit):
     for path in sorted(kit.rglob("*")):
         if not path.is_file() or path.suffix in (".tar", ".json") or path.name == "SHA256SUMS":
             continue
+        if path.name == "test_lesson.py" and path.parent.parent.name == "k8s":
+            continue  # a lesson's own static checks (make check-k8s), carried with its folder, never run here
         text = path.read_text()
         first = text.splitlines()[0] if text else ""
         if path.suffix == ".py" or (first.startswith("#!") and first != "#!/bin/sh"):
@@ -532,7 +534,7 @@ def test_lesson_1_on_the_simulated_cluster(kit_copy, shell, tmp_path):
     """./lesson 1 as an attendee runs it (its scratch files in the kit's .cache), on the simulated
     cluster behind stand-in kind and kubectl."""
     state = tmp_path / "state"
-    env = with_stand_ins(state, POLL_INTERVAL="0", POLL_TIMEOUT_OVERRIDE="3")
+    env = with_stand_ins(state, POLL_INTERVAL="0")
     result = in_kit(kit_copy, [*shell, "./lesson", "1"], env=env, timeout=180)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
