@@ -18,6 +18,8 @@ Simulated states, not captured output; the real answers come from a cluster in `
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -56,7 +58,19 @@ def store() -> dict:
 
 
 def save(cluster: dict) -> None:
-    (STATE / "cluster.json").write_text(json.dumps(cluster))
+    part = STATE / f"cluster.json.{os.getpid()}"
+    part.write_text(json.dumps(cluster))
+    part.replace(STATE / "cluster.json")  # atomic: a reader never sees half a file
+
+
+@contextlib.contextmanager
+def locked():
+    """One kubectl at a time reads and changes the cluster (a lesson's background watch and log
+    stream run beside its foreground commands). The calls that wait (a watch, logs -f, a pod's
+    deletion) hold the lock only while they read or change it, never while they wait."""
+    with (STATE / "cluster.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def key(kind: str, name: str) -> str:
@@ -446,7 +460,6 @@ def cmd_delete(cluster: dict, args: list[str]) -> int:
         for k in [k for k in cluster["objects"] if k.startswith("Pod/")]:
             if final(cluster, k)["metadata"]["labels"].get("app.kubernetes.io/instance") in names:
                 cluster["objects"].pop(k)
-        save(cluster)
         print(f"(simulated) deleted the objects of {folder}")
         return 0
     words = positional(args)
@@ -456,12 +469,12 @@ def cmd_delete(cluster: dict, args: list[str]) -> int:
         if k not in cluster["objects"]:
             return not_found("Pod", name)
         end = current(cluster, k, count=False).get("x-sim", {}).get("terminate", {})
-        save(cluster)
         time.sleep(float(end.get("seconds", 1)))
+        with locked():
+            cluster = store()
+            cluster["objects"].pop(k, None)
+            save(cluster)
         (STATE / f"deleted-{name}").touch()
-        cluster = store()
-        cluster["objects"].pop(k, None)
-        save(cluster)
         print(f'pod "{name}" deleted')
         return 0
     sys.stderr.write(f"sim: delete {' '.join(args)} is not simulated\n")
@@ -561,15 +574,18 @@ def kubectl(args: list[str]) -> int:
     if not rest or rest[0] not in verbs:
         sys.stderr.write(f"sim: no answer for: kubectl {' '.join(args)}\n")
         return 1
-    cluster = store()
-    for error in cluster.get("errors", []):  # a state's simulated API errors: what the reads answer
-        if error["match"] in line:
-            sys.stderr.write(error["message"] + "\n")
-            return int(error.get("status", 1))
-    rc = verbs[rest[0]](cluster, rest[1:])
-    if rest[0] not in ("delete",):
-        save(cluster)
-    return rc
+    waits = "--watch" in rest or (rest[0] == "logs" and "-f" in rest) or rest[:2] == ["delete", "pod"]
+    with locked():
+        cluster = store()
+        for error in cluster.get("errors", []):  # a state's simulated API errors: what the reads answer
+            if error["match"] in line:
+                sys.stderr.write(error["message"] + "\n")
+                return int(error.get("status", 1))
+        if not waits:
+            rc = verbs[rest[0]](cluster, rest[1:])
+            save(cluster)  # reads count too: the Nth read of an object answers its Nth version
+            return rc
+    return verbs[rest[0]](cluster, rest[1:])  # on the snapshot; it changes the cluster under the lock itself
 
 
 # ----------------------------------------------------------------------------- kind, minikube, make
@@ -723,6 +739,7 @@ def docker_save(args: list[str]) -> int:
 
 # ----------------------------------------------------------------------------- entry
 def seed(path: Path) -> int:
+    STATE.mkdir(parents=True, exist_ok=True)
     cluster = store()
     cluster.setdefault("errors", []).extend((yaml.safe_load(path.read_text()) or {}).get("errors", []))
     for versions in state_entries(path):

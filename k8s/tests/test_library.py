@@ -239,7 +239,18 @@ def test_shellcheck_as_posix_sh():
 
 
 def recipe_lines(makefile: str) -> list[str]:
-    return [line[1:] for line in makefile.splitlines() if line.startswith("\t")]
+    """Each recipe command of the Makefile, its backslash-continued lines joined: the tab lines that
+    follow a rule (a variable's continued definition is not a recipe)."""
+    found, in_rule, joined = [], False, ""
+    for line in makefile.splitlines():
+        if line.startswith("\t") and in_rule:
+            joined += line[1:].rstrip("\\") + " "
+            if not line.endswith("\\"):
+                found.append(joined.strip())
+                joined = ""
+            continue
+        in_rule = bool(re.match(r"^[^\t#=]*[^:=]:([^=]|$)", line)) or (in_rule and line.startswith("\t"))
+    return found
 
 
 def test_the_makefile_needs_nothing_beyond_make_3_81():
@@ -250,12 +261,18 @@ def test_the_makefile_needs_nothing_beyond_make_3_81():
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     for feature in (".SHELLFLAGS", ".ONESHELL", "$(file ", "::=", "!="):
         assert feature not in code, feature
-    chained = []
-    for line in recipe_lines(text):
-        bare = re.sub(r"'[^']*'|\"[^\"]*\"|\$\([^)]*\)", "''", line)
-        if re.search(r";|&&|\|\||\|", bare) or line.rstrip().endswith("\\"):
-            chained.append(line)
-    assert chained == []
+    assert chained_recipes(text) == []
+
+
+def chained_recipes(makefile: str) -> list[str]:
+    """The recipe commands that chain commands (; && || |) outside quotes and $(...)."""
+    return [line for line in recipe_lines(makefile)
+            if re.search(r";|&&|\|\||\|", re.sub(r"'[^']*'|\"[^\"]*\"|\$\([^)]*\)", "''", line))]
+
+
+def test_the_recipe_check_catches_chained_commands_and_not_variables():
+    makefile = ("V = a \\\n\tb || c\nx: ## x\n\tone arg \\\n\t  two\ny:\n\tfoo && bar\nz:\n\t@sh s '$(A)' | x\n")
+    assert chained_recipes(makefile) == ["foo && bar", "@sh s '$(A)' | x"]
 
 
 def test_make_help_is_the_table_of_contents():
