@@ -109,8 +109,8 @@ ENGINE ?= docker
 REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 CREATED := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
 IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' ENGINE='$(ENGINE)' \
-	CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' REVISION='$(REVISION)' CREATED='$(CREATED)' \
-	SOURCE='$(shell sh k8s/lib/facts HELLO_REPOSITORY)'
+  CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' REVISION='$(REVISION)' CREATED='$(CREATED)' \
+  SOURCE='$(shell sh k8s/lib/facts HELLO_REPOSITORY)'
 # PLATFORM=linux/arm64 tags hello-once:<tag>-arm64, so the plain tag always runs on this machine.
 PLATFORM_SUFFIX = $(if $(PLATFORM),-$(notdir $(PLATFORM)),)
 
@@ -153,10 +153,11 @@ KIT_PLATFORMS ?= $(PLATFORMS)
 KIT_NODE_IMAGE ?= 0
 KIT ?=
 KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
+KIT_ENV = ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
+  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)'
 
 kit: $(IMAGES_DEPS) sbom ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), every lesson folder whole, ./doctor ./load ./lesson ./check, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
-	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
-	  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)' images/build-kit dist
+	$(IMAGE_ENV) $(KIT_ENV) images/build-kit dist
 
 test-kit: kit tools ## The kit (pytest): unpacked outside the repo, verified, loaded into a clean engine and run; damaged kits refused; its commands under dash, bash --posix, posh, busybox sh on the simulated cluster
 	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_ARCHIVE='$(KIT_ARCHIVE)' python3 -B -m pytest -q -p no:cacheprovider images/tests/test_kit.py k8s/tests/test_layout.py

@@ -531,7 +531,7 @@ def test_lesson_1_on_the_simulated_cluster(kit_copy, shell, tmp_path):
     """./lesson 1 as an attendee runs it (its scratch files in the kit's .cache), on the simulated
     cluster behind stand-in kind and kubectl."""
     state = tmp_path / "state"
-    env = with_stand_ins(state, POLL_INTERVAL="0", POLL_TIMEOUT_OVERRIDE="3")
+    env = with_stand_ins(state, POLL_INTERVAL="0", POLL_TIMEOUT_OVERRIDE="15")  # seven looks; see test_flows.py
     result = in_kit(kit_copy, [*shell, "./lesson", "1"], env=env, timeout=180)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out

@@ -212,8 +212,14 @@ def test_every_printed_jsonpath_template_parses():
 
 
 # ------------------------------------------------------------------------------ on the simulated cluster
+# A wait that never ends (a state where it must time out) gives up after this many seconds. Lesson 1's
+# wait needs seven looks, each a simulated kubectl call of about half a second (more when two workers
+# share the machine), so 3 s timed out there now and then.
+POLL_TIMEOUT = "15"
+
+
 def play(tmp_path: Path, lesson: str, state: Path, shell: list[str] = ("dash",)) -> subprocess.CompletedProcess:
-    env = sim_env(tmp_path, FAKE_STATES=f"{lesson}={state.stem}", POLL_TIMEOUT_OVERRIDE="3")
+    env = sim_env(tmp_path, FAKE_STATES=f"{lesson}={state.stem}", POLL_TIMEOUT_OVERRIDE=POLL_TIMEOUT)
     return run([*shell, str(SCRIPTS / "lesson"), str(number(lesson))], env=env, timeout=180)
 
 
