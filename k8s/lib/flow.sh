@@ -164,36 +164,54 @@ kill_bg() {
 }
 
 # ---- conditions. A condition reads the cluster (get and logs only, never a change and never a
-# wait), sets SEEN to what it saw and returns 0 when it holds. The same functions judge a lesson
-# (make demo, lesson-N, e2e) and a learner's exercise (make check-N), so none is written twice.
-# verify WHAT HINT COND [ARGS...] judges one:
-#  - in a lesson: "ok: WHAT (saw: ...)", or diagnostics and one FAIL line that ends the lesson;
-#  - when grading (GRADE=1): "met: WHAT (saw: ...)" or "not met: WHAT (saw: ...); hint: HINT", one
-#    line each, and the grading goes on; GRADE_UNMET counts the unmet ones.
+# wait), sets SEEN to what it saw and returns 0 when it holds, 1 when it does not, and 3 when it
+# does not hold yet but will by itself: the cluster is still getting there (an old pod in its grace
+# period, a restart under way). Then WAIT_SECONDS says how long to give it. The same functions judge
+# a lesson (make demo, lesson-N, e2e) and a learner's exercise (make check-N), so none is written
+# twice. verify WHAT HINT COND [ARGS...] judges one:
+#  - in a lesson: "ok: WHAT (saw: ...)", or diagnostics and one FAIL line that ends the lesson (a
+#    lesson waits with poll before it verifies, so "not yet" is a failure there too);
+#  - when grading (GRADE=1), one line each, and the grading goes on: "met: WHAT (saw: ...)", or
+#    "not met: WHAT (saw: ...); hint: HINT" (GRADE_UNMET counts them), or "wait: WHAT (saw: ...);
+#    check again in Ns" (GRADE_WAITS counts them, GRADE_WAIT_MAX is the longest wait).
 GRADE=${GRADE:-0}
 GRADE_UNMET=0
+GRADE_WAITS=0
+GRADE_WAIT_MAX=0
 SEEN=''
+WAIT_SECONDS=0
+# wall_clock: now, in seconds since 1970, for judging the cluster's timestamps (the graders only).
+# HELLO_NOW stands in for the clock (the tests set it, so a simulated state is judged at its `now`).
+wall_clock() {
+  if [ -n "${HELLO_NOW:-}" ]; then printf '%s\n' "$HELLO_NOW"; else date -u +%s; fi
+}
 one_line() { # what was seen, on one line and at most 300 characters
   printf '%s' "$1" | awk 'NR > 1 { printf " | " } { printf "%s", $0 }' |
     awk '{ if (length($0) > 300) print substr($0, 1, 300) " ..."; else print }'
 }
 verify() {
-  local what hint met seen
-  what=$1 hint=$2 met=0
+  local what hint rc seen
+  what=$1 hint=$2 rc=0
   shift 2
-  SEEN=''
-  "$@" && met=1
+  SEEN='' WAIT_SECONDS=0
+  "$@" || rc=$?
   seen=$(one_line "$SEEN")
   if [ "$DRY_RUN" = 1 ]; then
     note "check: $what"
   elif [ "$GRADE" = 1 ]; then
-    if [ "$met" = 1 ]; then
-      printf '%s  met: %s (saw: %s)%s\n' "$C_OK" "$what" "${seen:-nothing}" "$C_OFF"
-    else
-      GRADE_UNMET=$((GRADE_UNMET + 1))
-      printf '%s  not met: %s (saw: %s); hint: %s%s\n' "$C_BAD" "$what" "${seen:-nothing}" "$hint" "$C_OFF"
-    fi
-  elif [ "$met" = 1 ]; then
+    case $rc in
+      0) printf '%s  met: %s (saw: %s)%s\n' "$C_OK" "$what" "${seen:-nothing}" "$C_OFF" ;;
+      3)
+        GRADE_WAITS=$((GRADE_WAITS + 1))
+        int_le "$WAIT_SECONDS" "$GRADE_WAIT_MAX" || GRADE_WAIT_MAX=$WAIT_SECONDS
+        printf '%s  wait: %s (saw: %s); check again in %ss%s\n' "$C_SAY" "$what" "${seen:-nothing}" "$WAIT_SECONDS" "$C_OFF"
+        ;;
+      *)
+        GRADE_UNMET=$((GRADE_UNMET + 1))
+        printf '%s  not met: %s (saw: %s); hint: %s%s\n' "$C_BAD" "$what" "${seen:-nothing}" "$hint" "$C_OFF"
+        ;;
+    esac
+  elif [ "$rc" = 0 ]; then
     ok "$what (saw: ${seen:-nothing})"
   else
     diagnose
@@ -506,13 +524,39 @@ cond_pods_log() {
   done
   SEEN="'$2' in the logs of${seen}"
 }
-cond_none_terminating() { # INSTANCE: no pod of it is stuck being deleted
-  local listing
+# cond_none_terminating INSTANCE: no pod of the workload is being deleted. A pod being deleted
+# carries metadata.deletionTimestamp, which the API server sets to the end of its grace period (the
+# time of the delete plus deletionGracePeriodSeconds). Until then, and for TERMINATING_SLACK seconds
+# after (the kubelet reports the end and the API removes the pod), it is a wait (status 3) for the
+# time left; a pod whose container has exited is a wait of 2 s. A pod still there later is held by
+# something else (a finalizer, a node that is gone): not met.
+TERMINATING_SLACK=10
+cond_none_terminating() {
+  local listing verdict
   kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
-    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"\n"}{end}' || return 1
-  SEEN=$(printf '%s\n' "$listing" | grep -E '\|.+' | sed 's/|/ terminating since /')
-  [ -z "$SEEN" ] || return 1
-  SEEN="no pod terminating"
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"|"}{.metadata.deletionGracePeriodSeconds}{"|"}{.status.containerStatuses[*].state.running.startedAt}{"\n"}{end}' ||
+    return 1
+  verdict=$(printf '%s\n' "$listing" | awk -F'|' -v now="$(wall_clock)" -v slack="$TERMINATING_SLACK" "$RFC3339_AWK"'
+function add(text) { seen = seen (seen == "" ? "" : "; ") text }
+BEGIN { verdict = 0; wait = 0 }
+$1 == "" || $2 == "" { next }
+{
+  if (!rfc3339($2)) { add($1 " terminating, its deletionTimestamp \"" $2 "\" " RFC_ERROR); verdict = 1; next }
+  grace = $3 == "" ? "unknown" : $3 "s"
+  left = RFC_WHOLE - now
+  if (left < -slack) {
+    add(sprintf("%s still terminating %ds after its grace period (%s) ended at %s", $1, -left, grace, $2)); verdict = 1; next
+  }
+  if ($4 == "") { w = 2; add(sprintf("%s terminating: its container has exited and the kubelet is removing it (grace period %s, ends at %s)", $1, grace, $2)) }
+  else if (left > 0) { w = left + 2; add(sprintf("%s terminating for up to %ds more (grace period %s, ends at %s)", $1, w, grace, $2)) }
+  else { w = 2; add(sprintf("%s terminating: its grace period ended at %s and the kubelet is stopping it", $1, $2)) }
+  if (verdict == 0) verdict = 3
+  if (w > wait) wait = w
+}
+END { printf "%d %d %s\n", verdict, wait, seen == "" ? "no pod terminating" : seen }') || return 1
+  WAIT_SECONDS=$(printf '%s\n' "$verdict" | cut -d' ' -f2)
+  SEEN=$(printf '%s\n' "$verdict" | cut -d' ' -f3-)
+  return "$(printf '%s\n' "$verdict" | cut -d' ' -f1)"
 }
 cond_rolled_out() { # DEPLOYMENT: every replica updated, ready and available, the latest spec seen
   local line want updated ready available generation observed
@@ -693,6 +737,10 @@ grade_exercise() {
   if [ "$GRADE_UNMET" -gt 0 ]; then
     printf 'not yet: %d condition(s) not met; fix, then run %s again\n' "$GRADE_UNMET" "$(check_command "$1" "$2")"
     return 1
+  fi
+  if [ "$GRADE_WAITS" -gt 0 ]; then
+    printf 'not yet: %d condition(s) to wait for; run %s again in %ss\n' "$GRADE_WAITS" "$(check_command "$1" "$2")" "$GRADE_WAIT_MAX"
+    return 3
   fi
   printf 'done: every condition met\n'
 }

@@ -12,6 +12,8 @@ and their logs, events. An object may have `versions`: the Nth read of it answer
 (the last repeats), so the scripts' wait loops really loop. Reads are answered with kubectl's own
 jsonpath engine (`kubectl annotate --local`, no server) and kubectl's messages for what is missing.
 `sim.py seed STATE_FILE` puts a state's objects in the cluster without an apply (the graders' tests).
+A state may say `now:` (RFC 3339), the moment a grader looks at it: the tests pass it to the grader as
+HELLO_NOW, the wall clock k8s/lib/flow.sh judges the cluster's timestamps with.
 
 Simulated states, not captured output; the real answers come from a cluster in `make e2e`.
 """
@@ -77,7 +79,8 @@ def terminated(code: int, **extra) -> dict:
 
 def pod_object(spec: dict) -> dict:
     """{pod: NAME, of: INSTANCE, phase, exit, restarts, waiting, last_exit, state, lastState, deleting,
-    created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}"""
+    created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}. `deleting` is the
+    pod's deletionTimestamp, the end of its grace period (`grace`, default 30 s)."""
     name, instance = spec["pod"], spec.get("of", spec["pod"])
     phase = spec.get("phase", "Running")
     if "state" in spec:
@@ -92,8 +95,9 @@ def pod_object(spec: dict) -> dict:
     meta = {"name": name, "namespace": NS, "labels": labels(instance), "creationTimestamp": spec.get("created", T0)}
     if spec.get("job"):
         meta["labels"]["batch.kubernetes.io/job-name"] = spec["job"]
-    if spec.get("deleting"):
+    if spec.get("deleting"):  # the end of its grace period, as the API server sets it on a delete
         meta["deletionTimestamp"] = spec["deleting"]
+        meta["deletionGracePeriodSeconds"] = spec.get("grace", 30)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
             "spec": {"terminationGracePeriodSeconds": spec.get("grace", 30),
                      "containers": [{"name": "c", "image": "hello"}]},

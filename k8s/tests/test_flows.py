@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -296,8 +297,17 @@ def test_e2e_fails_a_broken_lesson_alone(tmp_path):
 
 
 # ------------------------------------------------------------------------------ the graders
+def clock(state: Path) -> dict[str, str]:
+    """HELLO_NOW for a state that says when the grader looks at it (`now:`, RFC 3339): the library's
+    wall clock for judging the cluster's timestamps (a grace period's end, a restart's back-off)."""
+    now = yaml.safe_load(state.read_text()).get("now")
+    if not now:
+        return {}
+    return {"HELLO_NOW": str(int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()))}
+
+
 def grade(tmp_path: Path, n: int, x: str, state: Path, shell: list[str] = ("dash",)) -> subprocess.CompletedProcess:
-    env = with_stand_ins(tmp_path / "state")
+    env = with_stand_ins(tmp_path / "state", **clock(state))
     seeded = run(["python3", str(ROOT / "k8s" / "tests" / "sim.py"), "seed", str(state)], env=env)
     assert seeded.returncode == 0, seeded.stderr
     return run([*shell, str(SCRIPTS / "check"), str(n), x], env=env)
@@ -308,9 +318,10 @@ def grade(tmp_path: Path, n: int, x: str, state: Path, shell: list[str] = ("dash
 def test_grader_on_a_simulated_cluster(tmp_path, n, x, folder, state):
     result = grade(tmp_path, n, x, state)
     want = expect(state)
-    line = want["line"].format(lesson=str(Path(folder).parent), exercise=folder)
     assert result.returncode == want["status"], result.stdout + result.stderr
-    assert line in result.stdout.splitlines(), result.stdout
+    for line in want.get("lines", [want.get("line")]):
+        line = line.format(lesson=str(Path(folder).parent), exercise=folder)
+        assert line in result.stdout.splitlines(), result.stdout
     verbs = {verb(c) for c in calls(tmp_path / "state") if c.startswith("kubectl ")}
     assert verbs <= {"get", "logs", "config"}, f"the grader only reads; it ran {verbs}"
 
@@ -327,6 +338,25 @@ def test_grader_under_every_shell(tmp_path, shell):
     n, x, folder = EXERCISES[0]
     result = grade(tmp_path, n, x, ROOT / folder / "sim" / "pass.yaml", shell)
     assert result.returncode == 0 and "done: every condition met" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_grader_that_must_wait_says_so_under_every_shell(tmp_path, shell):
+    """Status 3 and a `wait:` line with the seconds to give it, from the clock arithmetic (RFC 3339
+    in awk) every shell runs the same way."""
+    n, x, folder, state = next((n, x, f, s) for n, x, f, s in EXERCISE_STATES if expect(s)["status"] == 3)
+    result = grade(tmp_path, n, x, state, shell)
+    assert result.returncode == 3, result.stdout + result.stderr
+    for line in expect(state)["lines"]:
+        assert line.format(lesson=str(Path(folder).parent), exercise=folder) in result.stdout.splitlines(), result.stdout
+
+
+def test_every_grader_state_that_judges_time_says_when_it_is_looked_at():
+    """A state with a pod being deleted is judged against the clock: without its `now` the grader
+    would judge it against today's date."""
+    for n, x, folder, state in EXERCISE_STATES:
+        doc = yaml.safe_load(state.read_text())
+        if any("deleting" in o for o in doc.get("objects", [])):
+            assert doc.get("now"), f"{state.relative_to(ROOT)} has a pod being deleted and no `now`"
 
 
 def test_every_exercise_has_a_passing_and_two_failing_states():
