@@ -646,6 +646,75 @@ cond_last_run() { # INSTANCE CODE REASON: the last run of its (first) pod's cont
   SEEN="pod ${CL_POD:-none}: last exit code ${CL_EXIT:-none}, reason ${CL_REASON:-none}"
   int_eq "$CL_EXIT" "$2" && [ "$CL_REASON" = "$3" ]
 }
+# restart_look INSTANCE MIN LONGEST: one look at the first pod of a workload that is not being
+# deleted, for a container that is meant to exit and be restarted (exercise 7b): its restarts so far
+# against MIN, read at any moment of the cycle (running, exited, or waiting out its back-off). Sets
+# RL_VERDICT (0: restarted at least MIN times; 3: not yet, the restarts are on their way; 1: no pod,
+# or its first run has gone on for more than LONGEST seconds, so it does not exit), RL_WAIT (about
+# the seconds until it has MIN restarts: what is left of the current run or back-off, then per restart
+# still to come a run as long as the last one and the documented back-off: the first restart at once,
+# then 10 s doubling), RL_EXIT and RL_REASON (its last termination: the previous run's, or the
+# current one's when it has just exited), and SEEN.
+restart_look() {
+  local listing out
+  RL_VERDICT=1 RL_WAIT=0 RL_EXIT='' RL_REASON=''
+  kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].state.running.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.status.containerStatuses[0].state.terminated.reason}{"|"}{.status.containerStatuses[0].state.terminated.finishedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.startedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.finishedAt}{"\n"}{end}' ||
+    return 1
+  if [ "$DRY_RUN" = 1 ]; then
+    RL_VERDICT=0
+    return 0
+  fi
+  out=$(printf '%s\n' "$listing" | awk -F'|' -v instance="$1" -v min="$2" -v longest="$3" -v now="$(wall_clock)" \
+    -v initial="$((KUBELET_INITIAL_MS / 1000))" -v max="$((KUBELET_MAX_MS / 1000))" "$RFC3339_AWK"'
+function at(text) { return (text != "" && rfc3339(text)) ? RFC_WHOLE : "" }
+function delay(k,   d) { if (k <= 1) return 0; d = initial; while (k-- > 2 && d < max) d *= 2; return d > max ? max : d }
+$1 != "" && $2 == "" && !found {
+  found = 1; pod = $1; r = $3 + 0; waiting = $4; running = at($5)
+  code = $9 != "" ? $9 : $6; reason = $9 != "" ? $10 : $7; ended = $8 != "" ? at($8) : at($12)
+  last = (at($11) != "" && at($12) != "") ? at($12) - at($11) : ""
+}
+END {
+  if (!found) { printf "1|0|||no pod of %s that is not being deleted\n", instance; exit }
+  state = waiting != "" ? "waiting (" waiting ")" : running != "" ? "running" : ended != "" ? "exited" : "starting"
+  seen = sprintf("pod %s: restartCount %d, %s, last exit code %s", pod, r, state,
+                 code == "" ? "none yet" : code (reason == "" ? "" : " (" reason ")"))
+  if (r >= min) { printf "0|0|%s|%s|%s\n", code, reason, seen; exit }
+  if (r == 0 && running != "" && now - running > longest) {
+    printf "1|0|%s|%s|%s; its first run has gone on for %ds without exiting\n", code, reason, seen, now - running; exit
+  }
+  run = last != "" ? last : running != "" ? now - running : 0
+  if (run < 1) run = 1
+  if (running != "") { left = running + run - now; wait = (left > 0 ? left : 0) + delay(r + 1) }
+  else if (ended != "") { left = ended + delay(r + 1) - now; wait = left > 0 ? left : 0 }
+  else wait = run + delay(r + 1)
+  for (k = r + 2; k <= min; k++) wait += run + delay(k)
+  wait = int(wait + 0.999); if (wait < 1) wait = 1
+  printf "3|%d|%s|%s|%s; %d more restart(s) to come, in about %ds\n", wait, code, reason, seen, min - r, wait
+}') || return 1
+  IFS='|' read -r RL_VERDICT RL_WAIT RL_EXIT RL_REASON SEEN <<EOF
+$out
+EOF
+}
+# cond_restarts_at_least INSTANCE MIN LONGEST: its container was restarted MIN times or more; while
+# the restarts are on their way, a wait (status 3) for about the time they take (restart_look).
+cond_restarts_at_least() {
+  restart_look "$1" "$2" "$3" || return 1
+  WAIT_SECONDS=$RL_WAIT
+  return "$RL_VERDICT"
+}
+# cond_last_exit INSTANCE CODE REASON LONGEST: its container's last termination had exit code CODE and
+# reason REASON; before its first run has ended, a wait (restart_look).
+cond_last_exit() {
+  restart_look "$1" 1 "$4" || return 1
+  [ "$DRY_RUN" = 1 ] && return 0
+  if [ -z "$RL_EXIT" ]; then
+    [ "$RL_VERDICT" = 0 ] && return 1 # restarted, yet no termination recorded
+    WAIT_SECONDS=$RL_WAIT
+    return "$RL_VERDICT"
+  fi
+  int_eq "$RL_EXIT" "$2" && [ "$RL_REASON" = "$3" ]
+}
 # show_restart_timeline FILE: the gaps between the restarts seen in FILE (crashloop_seen's looks)
 # beside the kubelet's documented back-off, checked: gaps measured, none shorter than documented.
 show_restart_timeline() {
