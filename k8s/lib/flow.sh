@@ -729,6 +729,50 @@ show_restart_timeline() {
   expect "the restart gaps were measured, none shorter than documented" "exit status $rc" int_eq "$rc" 0
 }
 
+# ---- what a manifest promises, read back from the API (the graders check the spec they were told
+# to write, not only what it led to)
+# cond_field KIND NAME FIELD WANT [DEFAULT]: .FIELD of the object is WANT (an unset field counts as
+# DEFAULT, the API's default, when one is given).
+cond_field() {
+  local value
+  kread value "no ${1} $2" get "$1" "$2" -o "jsonpath={.$3}" || return 1
+  if [ -z "$value" ] && [ -n "${5:-}" ]; then
+    SEEN="$3 unset (the default, $5)"
+    value=$5
+  else
+    SEEN="$3: ${value:-unset}"
+  fi
+  [ "$value" = "$4" ]
+}
+# cond_failjob_rule JOB CODE: the Job's podFailurePolicy has a FailJob rule for exit code CODE
+# (operator In, CODE among its values).
+cond_failjob_rule() {
+  local rules
+  kread rules "no Job $1" get job "$1" \
+    -o 'jsonpath={range .spec.podFailurePolicy.rules[*]}{.action}{" "}{.onExitCodes.operator}{" "}{.onExitCodes.values}{"\n"}{end}' ||
+    return 1
+  SEEN="podFailurePolicy rules: $(printf '%s\n' "$rules" | sed '/^$/d; s/ *$//' | paste -sd ';' - | sed 's/;/; /g')"
+  [ -n "$rules" ] || SEEN="no podFailurePolicy"
+  printf '%s\n' "$rules" | awk -v code="$2" '
+    $1 == "FailJob" && $2 == "In" { gsub(/[][]/, "", $3); n = split($3, v, ","); for (i = 1; i <= n; i++) if (v[i] == code) found = 1 }
+    END { exit !found }'
+}
+# cond_probes DEPLOYMENT: its pod template's (first) container has a liveness and a readiness probe.
+cond_probes() {
+  local line liveness readiness
+  kread line "no Deployment $1" get deployment "$1" \
+    -o 'jsonpath={.spec.template.spec.containers[0].livenessProbe}{"|"}{.spec.template.spec.containers[0].readinessProbe}{"|"}{.spec.template.spec.containers[0].livenessProbe.exec.command}{"|"}{.spec.template.spec.containers[0].readinessProbe.exec.command}' ||
+    return 1
+  IFS='|' read -r liveness readiness _ <<EOF
+$line
+EOF
+  SEEN="livenessProbe: $(probe_text "$liveness" "$(printf '%s\n' "$line" | cut -d'|' -f3)"), readinessProbe: $(probe_text "$readiness" "$(printf '%s\n' "$line" | cut -d'|' -f4)")"
+  [ -n "$liveness" ] && [ -n "$readiness" ]
+}
+probe_text() { # PROBE COMMAND: "none", "exec /hello-loop check" or "present"
+  if [ -z "$1" ]; then echo none; elif [ -n "$2" ]; then echo "exec $(printf '%s' "$2" | tr -d '[]"' | tr ',' ' ')"; else echo present; fi
+}
+
 # ---- playing lessons and exercises
 # lesson_title DIR / exercise_title DIR: the title its file sets. A lesson's file sees its folder in
 # LESSON; an exercise's file sees its own in EX_DIR and its lesson's in LESSON.

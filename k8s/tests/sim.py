@@ -120,11 +120,14 @@ def job_status(spec: dict) -> dict:
 
 
 def expand(spec: dict) -> dict:
-    """A compact object of a state file: its kind, name and what the simulation adds (status)."""
+    """A compact object of a state file: its kind, name and what the simulation adds (status). A
+    workload may carry `spec:` (say, a Job's parallelism, a Deployment's probes): taken as it is for a
+    seeded object; an applied object's spec is always its rendered manifest's (see add_state)."""
     if "pod" in spec:
         return pod_object(spec)
+    extra = {"spec": spec["spec"]} if "spec" in spec else {}
     if "job" in spec:
-        return {"kind": "Job", "name": spec["job"], "status": job_status(spec)}
+        return {"kind": "Job", "name": spec["job"], "status": job_status(spec), **extra}
     if "deployment" in spec:
         replicas = spec.get("replicas", 1)
         generation = spec.get("generation", 1)
@@ -132,10 +135,10 @@ def expand(spec: dict) -> dict:
                 "status": {"observedGeneration": spec.get("observed", generation), "replicas": replicas,
                            "updatedReplicas": spec.get("updated", replicas),
                            "readyReplicas": spec.get("ready", replicas),
-                           "availableReplicas": spec.get("ready", replicas)}}
+                           "availableReplicas": spec.get("ready", replicas)}, **extra}
     if "cronjob" in spec:
         status = {"lastSuccessfulTime": spec["last_success"]} if spec.get("last_success") else {}
-        return {"kind": "CronJob", "name": spec["cronjob"], "status": status}
+        return {"kind": "CronJob", "name": spec["cronjob"], "status": status, **extra}
     if "event" in spec:
         name = f"{spec['event']}.{zlib.crc32(spec['message'].encode()):08x}"
         return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": NS},
@@ -188,13 +191,16 @@ def add_state(cluster: dict, path: Path, rendered: list[dict]) -> None:
         name = first.get("name") or first["metadata"]["name"]
         k = key(kind, name)
         base = by_key.get(k)
+        rendered = base is not None
         if base is None:
             base = full(first) if "apiVersion" not in first else first
-        cluster["objects"][k] = [merge(base, strip(v)) if "apiVersion" not in v else v for v in versions]
+        cluster["objects"][k] = [merge(base, strip(v, rendered)) if "apiVersion" not in v else v for v in versions]
 
 
-def strip(extra: dict) -> dict:
-    return {k: v for k, v in extra.items() if k not in ("kind", "name")}
+def strip(extra: dict, rendered: bool = False) -> dict:
+    """What a state adds to an object: everything but its kind and name, and for an object the apply
+    rendered, not its spec either (the manifest is what was applied)."""
+    return {k: v for k, v in extra.items() if k not in ("kind", "name") and not (rendered and k == "spec")}
 
 
 def state_for(folder: str) -> Path | None:
