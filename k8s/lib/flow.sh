@@ -472,21 +472,50 @@ log_tail() { [ "$DRY_RUN" = 1 ] || tail -n 3 "$LOG_FILE" 2>/dev/null | tr '\n' '
 
 # ---- the conditions the lessons and the graders share
 # A kubectl error (say, NotFound) is a condition not met, with kubectl's answer as what was seen.
+# kread_job VAR JOB ARGS...: kread of a Job. When the API has no such Job and the exercise being
+# graded sets a ttlSecondsAfterFinished, SEEN also says why it may be gone: the TTL controller deletes
+# a finished Job and its pods that many seconds after it ends.
+kread_job() {
+  local __v __job __ttl
+  __v=$1 __job=$2
+  shift 2
+  kread "$__v" "no Job $__job" "$@" && return 0
+  grep -q NotFound "$WORK_DIR/last-stderr" 2>/dev/null || return 1
+  __ttl=$(start_ttl)
+  [ -z "$__ttl" ] ||
+    SEEN="$SEEN (not applied yet, or gone: ttlSecondsAfterFinished: $__ttl in $EX_DIR/start deletes a finished Job and its pods ${__ttl}s after it ends; apply it again)"
+  return 1
+}
+# start_ttl: the ttlSecondsAfterFinished of the exercise being graded, as its start folder (the
+# learner's copy) sets it; empty outside a grader, or when it sets none.
+start_ttl() {
+  [ -n "${EX_DIR:-}" ] || return 0
+  cat "$ROOT/$EX_DIR"/start/*.yaml 2>/dev/null | sed -n 's/^[[:space:]]*ttlSecondsAfterFinished:[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n 1
+}
+# workload_selector WORKLOAD: the pods of an app.kubernetes.io/instance (lesson manifests label every
+# pod with it), or, written job/NAME, the pods of Job NAME by the label the Job controller itself puts
+# on them (batch.kubernetes.io/job-name), which a learner's own Job has whatever its labels.
+workload_selector() {
+  case $1 in
+    job/*) printf 'batch.kubernetes.io/job-name=%s\n' "${1#job/}" ;;
+    *) printf 'app.kubernetes.io/instance=%s\n' "$1" ;;
+  esac
+}
 cond_job_complete() { # JOB: its Complete condition is True
   local status
-  kread status "no Job $1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}' || return 1
+  kread_job status "$1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}' || return 1
   SEEN="Complete=${status:-not yet}"
   [ "$status" = True ]
 }
 cond_job_count() { # JOB FIELD N: .status.FIELD (succeeded, failed) is N
   local n
-  kread n "no Job $1" get job "$1" -o "jsonpath={.status.$2}" || return 1
+  kread_job n "$1" get job "$1" -o "jsonpath={.status.$2}" || return 1
   SEEN="$2 pods: ${n:-0} (wanted $3)"
   int_eq "${n:-0}" "$3"
 }
 cond_job_failed_with() { # JOB REASON: its Failed condition has REASON
   local reason
-  kread reason "no Job $1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}' || return 1
+  kread_job reason "$1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}' || return 1
   SEEN="Failed reason: ${reason:-none (not failed)}"
   [ "$reason" = "$2" ]
 }
@@ -496,11 +525,12 @@ cond_absent() { # KIND NAME: no such object
   SEEN=${found:-none}
   [ -z "$found" ]
 }
-# cond_log_lines INSTANCE MESSAGE MIN [MAX]: the logs of the workload's pods have between MIN and
-# MAX lines that are exactly MESSAGE (kubectl logs interleaves the program's own stderr lines).
+# cond_log_lines WORKLOAD MESSAGE MIN [MAX]: the logs of the workload's pods (workload_selector) have
+# between MIN and MAX lines that are exactly MESSAGE (kubectl logs interleaves the program's own
+# stderr lines).
 cond_log_lines() {
   local logs n want
-  kread logs "no logs of $1" logs -l "app.kubernetes.io/instance=$1" --tail=-1 || return 1
+  kread logs "no logs of $1" logs -l "$(workload_selector "$1")" --tail=-1 || return 1
   n=$(count_lines "$logs" "$2")
   want="$3 or more"
   if [ -n "${4:-}" ]; then
@@ -614,9 +644,9 @@ cond_newest_run_printed() {
   SEEN="$newest: $logs"
   has_line "$logs" "$2"
 }
-cond_pods_exited() { # INSTANCE CODE: every pod of the workload ended with exit code CODE
+cond_pods_exited() { # WORKLOAD CODE: every pod of the workload (workload_selector) ended with exit code CODE
   local listing
-  kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
+  kread listing "cannot list the pods of $1" get pods -l "$(workload_selector "$1")" \
     -o 'jsonpath={range .items[*]}{.metadata.name}{"="}{.status.containerStatuses[0].state.terminated.exitCode}{" "}{end}' ||
     return 1
   SEEN="exit codes: ${listing:-no pods}"
@@ -735,7 +765,11 @@ show_restart_timeline() {
 # DEFAULT, the API's default, when one is given).
 cond_field() {
   local value
-  kread value "no ${1} $2" get "$1" "$2" -o "jsonpath={.$3}" || return 1
+  if [ "$1" = job ]; then
+    kread_job value "$2" get job "$2" -o "jsonpath={.$3}" || return 1
+  else
+    kread value "no $1 $2" get "$1" "$2" -o "jsonpath={.$3}" || return 1
+  fi
   if [ -z "$value" ] && [ -n "${5:-}" ]; then
     SEEN="$3 unset (the default, $5)"
     value=$5
@@ -748,7 +782,7 @@ cond_field() {
 # (operator In, CODE among its values).
 cond_failjob_rule() {
   local rules
-  kread rules "no Job $1" get job "$1" \
+  kread_job rules "$1" get job "$1" \
     -o 'jsonpath={range .spec.podFailurePolicy.rules[*]}{.action}{" "}{.onExitCodes.operator}{" "}{.onExitCodes.values}{"\n"}{end}' ||
     return 1
   SEEN="podFailurePolicy rules: $(printf '%s\n' "$rules" | sed '/^$/d; s/ *$//' | paste -sd ';' - | sed 's/;/; /g')"

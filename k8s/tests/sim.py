@@ -66,8 +66,10 @@ def key(kind: str, name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- compact states
-def labels(instance: str, name: str | None = None) -> dict:
-    found = {"app.kubernetes.io/instance": instance, "app.kubernetes.io/part-of": "hello-k8s"}
+def labels(instance: str | None, name: str | None = None) -> dict:
+    found = {"app.kubernetes.io/part-of": "hello-k8s"}
+    if instance is not None:  # `of: null`: a pod without the label (a learner's Job that never set it)
+        found["app.kubernetes.io/instance"] = instance
     if name:
         found["app.kubernetes.io/name"] = name
     return found
@@ -78,9 +80,11 @@ def terminated(code: int, **extra) -> dict:
 
 
 def pod_object(spec: dict) -> dict:
-    """{pod: NAME, of: INSTANCE, phase, exit, restarts, waiting, last_exit, state, lastState, deleting,
-    created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}. `deleting` is the
-    pod's deletionTimestamp, the end of its grace period (`grace`, default 30 s)."""
+    """{pod: NAME, of: INSTANCE, job: JOB, phase, exit, restarts, waiting, last_exit, state, lastState,
+    deleting, created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}. `of` is its
+    app.kubernetes.io/instance label (`of: null`: none); `job` the batch.kubernetes.io/job-name label
+    the Job controller puts on its pods; `deleting` the pod's deletionTimestamp, the end of its grace
+    period (`grace`, default 30 s)."""
     name, instance = spec["pod"], spec.get("of", spec["pod"])
     phase = spec.get("phase", "Running")
     if "state" in spec:
@@ -446,15 +450,22 @@ def watch(cluster: dict, name: str, output: str) -> int:
     return 0
 
 
+def owned(pod: dict, rendered: list[dict]) -> bool:
+    """Whether a pod belongs to one of the rendered workloads: by its app.kubernetes.io/instance label,
+    or, for a Job, by the batch.kubernetes.io/job-name label the Job controller sets."""
+    pod_labels = pod["metadata"].get("labels", {})
+    instances = {o["metadata"].get("labels", {}).get("app.kubernetes.io/instance") for o in rendered} - {None}
+    jobs = {o["metadata"]["name"] for o in rendered if o["kind"] == "Job"}
+    return pod_labels.get("app.kubernetes.io/instance") in instances or pod_labels.get("batch.kubernetes.io/job-name") in jobs
+
+
 def cmd_delete(cluster: dict, args: list[str]) -> int:
     folder = option(args, "-k")
     if folder:
         for obj in render(folder):
             cluster["objects"].pop(key(obj["kind"], obj["metadata"]["name"]), None)
-        names = {o["metadata"]["labels"].get("app.kubernetes.io/instance") for o in render(folder)
-                 if o.get("metadata", {}).get("labels")}
         for k in [k for k in cluster["objects"] if k.startswith("Pod/")]:
-            if final(cluster, k)["metadata"]["labels"].get("app.kubernetes.io/instance") in names:
+            if owned(final(cluster, k), render(folder)):
                 cluster["objects"].pop(k)
         save(cluster)
         print(f"(simulated) deleted the objects of {folder}")

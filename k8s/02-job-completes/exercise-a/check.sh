@@ -15,5 +15,5 @@ grade() {
     cond_field job once-as-job spec.parallelism 3 1
   verify "they printed 'Hello, three times!' three times in all" \
     "HELLO_MESSAGE in the container's env sets the line (exact spelling)" \
-    cond_log_lines once-as-job 'Hello, three times!' 3 3
+    cond_log_lines job/once-as-job 'Hello, three times!' 3 3
 }
