@@ -838,32 +838,72 @@ play_lesson() {
   fi
 }
 
-# play_exercise N X: e2e's walk through exercise NX: from a clean slate, apply its reference solution,
+# learner_copy DIR COPY: what a learner who did exercise DIR has: a copy of its start folder with the
+# reference solution's files put in (over the start's, as an edit leaves them), at COPY, which ends
+# in DIR/start. Beside it a copy of the component, so the kustomization's ../../../components/hello-demo
+# resolves as it does in the repository. The exercise's own folders are never changed.
+learner_copy() {
+  local dir copy base
+  dir=$1 copy=$2
+  base=${copy%/"$dir"/start}
+  run rm -rf "$base"
+  run mkdir -p "$copy" "$base/k8s/components"
+  run cp -R k8s/components/hello-demo "$base/k8s/components/"
+  run cp -R "$dir/start/." "$copy/"
+  run cp -R "$dir/solution/." "$copy/"
+}
+
+# play_exercise N X: e2e's walk through exercise NX, the learner's path as the README tells it: from
+# a clean slate, apply its start folder as it comes (where the lesson leaves the learner), put the
+# reference solution into a copy of it (learner_copy), run the README's "Your turn" steps
+# (exercise_steps: delete the lesson, apply the start folder) with that copy as the start folder,
 # wait until it has run (its `settle`), grade it with the learner's conditions, clean up. Like
 # play_lesson: a subshell, LESSON_RC.
 play_exercise() {
-  local dir lesson
+  local dir lesson copy
   dir=$(exercise_dir "$1" "$2") || exit 2
   lesson=$(lesson_dir "$1")
+  copy=$WORK_DIR/walk/$1$2/$dir/start
   (
     trap kill_bg EXIT
     LESSON=$lesson EX_DIR=$dir
     # shellcheck source=/dev/null
     . "$ROOT/$dir/check.sh"
     printf '\n'
-    say "Exercise $1$2: $title (solution $dir/solution)"
+    say "Exercise $1$2: $title (the learner's path: $dir/start, then its solution put in, in $copy)"
     remove "$lesson"
-    remove "$dir/start"
-    fresh_apply "$dir/solution"
+    remove "$dir/solution"
+    fresh_apply "$dir/start"
+    learner_copy "$dir" "$copy"
+    walk_steps "$1" "$2" "$lesson" "$copy"
     settle
     GRADE=0
     grade
   )
   LESSON_RC=$?
   if [ "$KEEP" = 0 ]; then
-    say "cleaning up $dir/solution"
-    (remove "$dir/solution") || warn "cleanup of exercise $1$2 failed"
+    say "cleaning up exercise $1$2"
+    (remove "$dir/solution" && remove "$dir/start") || warn "cleanup of exercise $1$2 failed"
   fi
+}
+# walk_steps N X LESSON COPY: the README's steps for exercise NX, the start folder being COPY.
+walk_steps() {
+  local step steps
+  steps=$(exercise_steps "$1" "$2")
+  say "the steps of Your turn in $3/README.md: $(printf '%s\n' "$steps" | paste -sd ' ' -)"
+  case " $(printf '%s\n' "$steps" | tr '\n' ' ')" in
+    *" apply-start "*) ;;
+    *) fail "$3/README.md gives no kubectl apply -k of the start folder for exercise $1$2" ;;
+  esac
+  for step in $steps; do
+    case $step in
+      apply-start) k apply -k "$4" ;;
+      delete-start) remove "$4" ;;
+      apply-lesson) k apply -k "$3" ;;
+      delete-lesson) remove "$3" ;;
+      *) fail "$3/README.md: a step of exercise $1$2 e2e cannot walk ($step): only the lesson and the start folder are applied or deleted" ;;
+    esac
+  done
 }
 
 # grade_exercise N X: the grader (make check-N, ./check N): one line per condition, nothing else.

@@ -6,8 +6,10 @@ The scripts under test find these through k8s/tests/fake-bin (each file there is
 
 The cluster: `kubectl apply -k DIR` renders DIR with the real kubectl (so the objects' specs are the
 manifests') and overlays the simulated state kept in the lesson's folder: DIR/sim/play.yaml for a
-lesson, exercise-X/sim/pass.yaml for its solution (FAKE_STATES="k8s/NN-name=broken" picks
-another file). A state file lists objects in a compact form (see `expand`): their status, the pods
+lesson; for an exercise's start or solution folder, wherever it was copied to, exercise-X/sim/pass.yaml
+when it renders what the reference solution renders (the learner's start folder with the solution put
+in), else exercise-X/sim/start.yaml if there is one (FAKE_STATES="k8s/NN-name=broken" picks another
+file). The state is the cluster once the apply has settled: the applied workloads' other pods go. A state file lists objects in a compact form (see `expand`): their status, the pods
 and their logs, events. An object may have `versions`: the Nth read of it answers the Nth version
 (the last repeats), so the scripts' wait loops really loop. Reads are answered with kubectl's own
 jsonpath engine (`kubectl annotate --local`, no server) and kubectl's messages for what is missing.
@@ -207,20 +209,34 @@ def strip(extra: dict, rendered: bool = False) -> dict:
     return {k: v for k, v in extra.items() if k not in ("kind", "name") and not (rendered and k == "spec")}
 
 
-def state_for(folder: str) -> Path | None:
-    """The state file an apply of FOLDER (relative to the repository) brings."""
+# An exercise's folder, wherever it sits: the repository's, a classroom's copy, make e2e's walk copy.
+EXERCISE_FOLDER = re.compile(r"(?:^|/)(k8s/\d\d-[^/]+/exercise-[a-z])/(start|solution)$")
+
+
+def canonical(objects: list[dict]) -> list[str]:
+    return sorted(json.dumps(o, sort_keys=True) for o in objects)
+
+
+def state_for(folder: str, rendered: list[dict] | None = None) -> Path | None:
+    """The state file an apply of FOLDER brings: FAKE_STATES's pick; for a lesson its sim/play.yaml;
+    for an exercise's start or solution folder (by the tail of its path, so a copy counts too) the
+    exercise's sim/pass.yaml when the folder renders what the reference solution renders (a learner's
+    start folder with the solution in it), else its sim/start.yaml if there is one."""
     for override in env("FAKE_STATES").split():
         where, _, name = override.partition("=")
         if where.rstrip("/") == folder.rstrip("/"):
             return (ROOT / folder / "sim" / f"{name}.yaml") if (ROOT / folder / "sim").is_dir() else \
                 (ROOT / folder).parent / "sim" / f"{name}.yaml"
-    path = Path(folder)
-    if path.name == "solution":
-        candidate = ROOT / path.parent / "sim" / "pass.yaml"
-    elif path.name == "start":
-        candidate = ROOT / path.parent / "sim" / "start.yaml"
+    exercise = EXERCISE_FOLDER.search(folder.rstrip("/"))
+    if exercise:
+        home = ROOT / exercise.group(1)
+        solution = rendered if rendered is not None else render(folder)
+        if canonical(solution) == canonical(render(str(home / "solution"))):
+            candidate = home / "sim" / "pass.yaml"
+        else:
+            candidate = home / "sim" / "start.yaml"
     else:
-        candidate = ROOT / path / "sim" / "play.yaml"
+        candidate = ROOT / folder / "sim" / "play.yaml"
     return candidate if candidate.exists() else None
 
 
@@ -497,10 +513,16 @@ def cmd_apply(cluster: dict, args: list[str]) -> int:
     rendered = render(folder)
     with (STATE / "applied").open("a") as applied:
         applied.write(folder.rstrip("/") + "\n")
-    state = state_for(folder.rstrip("/"))
+    state = state_for(folder.rstrip("/"), rendered)
     if state:
         cluster.setdefault("errors", []).extend((yaml.safe_load(state.read_text()) or {}).get("errors", []))
         add_state(cluster, state, [o for o in rendered if o["kind"] not in ("Namespace", "NetworkPolicy")])
+        # The state is the cluster once this apply has settled: the pods of the workloads it applied
+        # are the state's (a rollout replaced the others, a replaced Job took its pods with it).
+        kept = {key(v[0]["kind"], v[0].get("name") or v[0]["metadata"]["name"]) for v in state_entries(state)}
+        for k in [k for k in cluster["objects"] if k.startswith("Pod/") and k not in kept]:
+            if owned(final(cluster, k), rendered):
+                cluster["objects"].pop(k)
     else:
         for obj in rendered:
             cluster["objects"][key(obj["kind"], obj["metadata"]["name"])] = [obj]

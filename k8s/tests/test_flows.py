@@ -159,13 +159,24 @@ def rendered_workloads(folder: str) -> list[tuple[str, str]]:
             if d and d["kind"] in ("Deployment", "Job", "CronJob")]
 
 
+# Where make e2e puts each exercise's start folder with the solution in it (k8s/lib/flow.sh's
+# learner_copy; .cache/flows is its scratch folder unless HELLO_WORK_DIR moves it).
+WALK_COPY = re.compile(r"\.cache/flows/walk/\d+[a-z]/(k8s/\S+?)/start\b")
+
+
 def test_dry_run_e2e_applies_checks_and_cleans_up_every_lesson_and_exercise():
     result = run(["dash", str(SCRIPTS / "e2e")], env=dry_env())
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for folder in LESSONS + [f"{f}/solution" for _, _, f in EXERCISES]:
+    for folder in LESSONS + [f"{f}/start" for _, _, f in EXERCISES]:
         assert f"apply -k {folder}\n" in out, f"e2e never applies {folder}"
         assert f"delete -k {folder} " in out, f"e2e never cleans up {folder}"
+    for n, x, folder in EXERCISES:  # the learner's path: the start folder with the solution put in, applied
+        copy = f".cache/flows/walk/{n}{x}/{folder}/start"
+        assert f"$ cp -R {folder}/solution/. {copy}/\n" in out, f"e2e never puts {folder}/solution in a copy of start"
+        assert f"apply -k {copy}\n" in out, f"e2e never applies {copy}"
+        assert f"delete -k {folder}/solution " in out, f"e2e never cleans up {folder}/solution"
+    for folder in LESSONS + [f"{f}/solution" for _, _, f in EXERCISES]:
         for kind, name in rendered_workloads(folder):
             assert re.search(rf"(/| |=){re.escape(name)}( |$|')", out, re.M), f"e2e never looks at {kind} {name}"
     assert "delete -k k8s/namespace" in out
@@ -197,6 +208,9 @@ def test_every_printed_kubectl_command_parses(tmp_path):
     assert len(commands) > 20
     rejected = []
     for line in commands:
+        # A dry run makes no copies: e2e's walk copy of a start folder is the solution's files over
+        # the start's, which renders as the solution does.
+        line = WALK_COPY.sub(r"\1/solution", line)
         result = run(shlex.split(line), env=clean_env(KUBECONFIG=str(config)), timeout=60)
         text = result.stdout + result.stderr
         if result.returncode == 0 or not re.search(r"connect: connection refused|was refused", text):
