@@ -48,6 +48,10 @@ class Facts:
                  r"reset after the container has run (\d+) minutes")
         self.crash_initial, self.crash_max, self.crash_reset_min = map(int, m.groups())
         grab(r"The very first restart happens at once")
+        # A probe-killed container: restarted in the same sync, the back-off from the run before
+        # (lesson 8 works its timeline out from this; the top README's picture is held to it).
+        grab(r"After a failed liveness probe the kubelet kills the container and starts it again in the same sync")
+        grab(r"measures from the finish time of the latest container that has exited")
         m = grab(r"`ReduceDefaultCrashLoopBackOffDecay`, alpha since (1\.\d+), off by default: "
                  r"(\d+) s initial, max (\d+) s")
         self.decay_alpha, self.decay_initial, self.decay_max = m.group(1), int(m.group(2)), int(m.group(3))

@@ -27,6 +27,49 @@ from readme_rules import (  # noqa: E402
     pinned_versions, prose, readmes, rolling_update, section,
 )
 
+# A flowchart's nodes (id, "label" in any shape) and edges (from, "label" or "", to).
+NODE = re.compile(r'(\w+)(?:\(\[|\[|\{|\()"(.*?)"')
+EDGE = re.compile(r'^\s*(\w+)(?:(?:\(\[|\[|\{|\()".*?"(?:\]\)|\]|\}|\)))?\s*-->(?:\|"(.*?)"\|)?\s*(\w+)', re.M)
+
+
+def restart_picture_problems(text: str) -> list[str]:
+    """The top README's "Three ways a container restarts" picture: from an exit (or an OOM kill) the
+    way to a new start goes through the documented back-off; from a failed liveness probe it does not
+    (the kubelet starts it again in the same step unless the back-off, measured from the run before,
+    is longer than a run), and says so ("at once")."""
+    blocks = [b for b in mermaid_blocks(text) if 'title: "Three ways a container restarts"' in b]
+    if len(blocks) != 1:
+        return ["no picture titled 'Three ways a container restarts'"]
+    labels = {node: " ".join(re.sub(r"<br\s*/?>", " ", label).split()) for node, label in NODE.findall(blocks[0])}
+    edges = EDGE.findall(blocks[0])
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            here = todo.pop()
+            for a, _, b in edges:
+                if a == here and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return seen
+
+    def node(words: str) -> str | None:
+        return next((n for n, label in labels.items() if words in label), None)
+
+    problems = []
+    exits, probe, backoff = node("exits"), node("liveness probe"), node("10 s, 20 s")
+    if not (exits and probe and backoff):
+        return ["the picture needs an exit, a failed liveness probe and the back-off (10 s, 20 s ...)"]
+    if backoff not in reachable(exits):
+        problems.append("an exit does not lead through the back-off")
+    if backoff in reachable(probe):
+        problems.append("a failed liveness probe is drawn through the exit's back-off: it restarts at once "
+                        "while the back-off, measured from the run before, is shorter than a run")
+    if not any("at once" in label for a, label, _ in edges if a in reachable(probe)):
+        problems.append("the probe's way to a new start does not say it comes at once")
+    return problems
+
+
 # ------------------------------------------------------------------------------------ tests
 def course() -> list[Path]:
     """The lessons k8s/kustomization.yaml applies, in order: the course as published. A lesson folder
@@ -118,6 +161,19 @@ class DiagramsTest(unittest.TestCase):
             image.putpixel((3, 4), (0, 0, 0))
             image.save(png)
             self.assertEqual(colours(png), 2)
+
+    def test_the_three_ways_picture_waits_out_the_back_off_only_after_an_exit(self):
+        # facts.md, Kubelet restarts: a probe-killed container is started again in the same sync,
+        # the back-off measured from the run before; an exit or an OOM kill waits the whole back-off.
+        problems = restart_picture_problems((REPO / "README.md").read_text())
+        self.assertEqual(problems, [])
+        first = mermaid("---", 'title: "Three ways a container restarts"', "---", "flowchart LR",
+                        '    exits["the program exits"] --> kubelet',
+                        '    probe["a liveness probe fails"] -->|"SIGTERM, then SIGKILL"| kubelet',
+                        '    oom["more memory than its limit"] -->|"SIGKILL"| kubelet',
+                        '    kubelet(["the kubelet starts it again"]) --> backoff["CrashLoopBackOff in between: '
+                        '10 s, 20 s, 40 s … up to 300 s"]')
+        self.assertNotEqual(restart_picture_problems(first), [], "the picture as it was first drawn")
 
     def test_the_timeline_chart_uses_the_documented_delays(self):
         script = (K8S / "lib" / "timeline.sh").read_text()
