@@ -174,7 +174,7 @@ def check_crash_loop_backoff(text: str, f: Facts) -> list[str]:
     problems = []
     allowed = f.crash_sequence | {f.crash_reset_min * 60}
     for unit in units(text):
-        job = re.search(r"Job controller|replacement pod", unit)
+        job = re.search(r"\bJob controller|replacement pod", unit)  # not "the CronJob controller"
         kubelet = ("CrashLoopBackOff" in unit or "restart" in unit.lower()) and re.search(
             r"wait|delay|back-?off|doubling", unit, re.I)
         if job:
