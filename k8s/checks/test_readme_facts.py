@@ -23,7 +23,8 @@ from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, loa
 from readme_rules import (  # noqa: E402
     FACT_RULES, FACTS_SHEET, LESSON_SECTIONS, check_against_manifests, check_against_objects, check_crash_loop_backoff,
     check_defaults, check_docker_restart, check_exit_codes, check_ga_versions, check_illustrative,
-    check_kubectl_namespace, check_reasons, check_rollout_time, check_stated_versions, guides, mermaid, number_word,
+    check_kubectl_namespace, check_loop_starting_lines, check_reasons, check_rollout_time, check_stated_versions, guides,
+    mermaid, number_word,
     pinned_versions, prose, readmes, rolling_update, section,
 )
 
@@ -188,6 +189,23 @@ class ReadmeShapeTest(unittest.TestCase):
         for folder in lesson_dirs():
             with self.subTest(lesson=folder.name):
                 self.assertEqual(check_against_manifests((folder / "README.md").read_text(), folder), [])
+
+    def test_samples_of_the_loops_starting_line_show_what_the_lesson_runs(self):
+        for folder in lesson_dirs():
+            with self.subTest(lesson=folder.name):
+                self.assertEqual(check_loop_starting_lines((folder / "README.md").read_text(), render(folder), folder.name), [])
+
+    def test_a_starting_line_without_the_images_heartbeat_is_caught(self):
+        # Lesson 7's sample as first written: the binary's own default, not what the image runs with.
+        job = {"kind": "Job", "metadata": {"name": "finite-loop"}, "spec": {"template": {"spec": {"containers": [
+            {"name": "hello-loop", "image": "hello-loop:0.1.0",
+             "env": [{"name": "HELLO_COUNT", "value": "5"}, {"name": "HELLO_INTERVAL", "value": "1s"}]}]}}}}
+        line = ('2026-11-26T16:49:38.298154Z  INFO starting text="Hello, World!" interval=1s count=5 shutdown_delay=0s '
+                'signals=handle heartbeat_file={} stall_after=never pid=1')
+        self.assertNotEqual(check_loop_starting_lines(line.format("none"), [job], "x"), [])
+        self.assertEqual(check_loop_starting_lines(line.format("/dev/shm/hello-loop.heartbeat"), [job], "x"), [])
+        self.assertNotEqual(check_loop_starting_lines(line.format("/dev/shm/hello-loop.heartbeat").replace("count=5 ", ""),
+                                                      [job], "x"), [])
 
     def test_kubectl_commands_name_the_namespace(self):
         for path in readmes():

@@ -373,6 +373,24 @@ def test_every_grader_state_that_judges_time_says_when_it_is_looked_at():
             assert doc.get("now"), f"{state.relative_to(ROOT)} has a pod being deleted and no `now`"
 
 
+def test_every_simulated_starting_line_is_the_programs():
+    """Simulated, not captured, but in the program's shape (no count= unless a count is set) and with
+    the heartbeat file a container runs with: the image's, or the one a lesson's manifest sets."""
+    import sys
+    sys.path.insert(0, str(ROOT / "k8s" / "checks"))
+    from lessons import image_env
+    from readme_rules import LOOP_STARTING
+    heartbeats = {image_env()["HELLO_HEARTBEAT_FILE"]} | set(re.findall(
+        r"HELLO_HEARTBEAT_FILE\n\s+value: \"([^\"]+)\"", "".join(p.read_text() for p in ROOT.glob("k8s/[0-9][0-9]-*/*.yaml"))))
+    for state in sorted(ROOT.glob("k8s/*/sim/*.yaml")) + sorted(ROOT.glob("k8s/*/exercise-*/sim/*.yaml")):
+        for obj in yaml.safe_load(state.read_text()).get("objects", []):
+            for line in (obj.get("log") or "").splitlines():
+                if "INFO starting" in line and "interval=" in line:
+                    match = LOOP_STARTING.search(line)
+                    assert match, f"{state.relative_to(ROOT)}: {line}"
+                    assert match.group(3) in heartbeats, f"{state.relative_to(ROOT)}: heartbeat_file={match.group(3)}"
+
+
 def test_every_exercise_has_a_passing_and_two_failing_states():
     for n, x, folder in EXERCISES:
         found = {s.stem: expect(s)["status"] for s in states(folder)}
