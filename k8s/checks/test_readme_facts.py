@@ -87,6 +87,15 @@ def readme_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# What a quote written through a shell leaves in a text: '"'"' and '\'' (an apostrophe closed,
+# quoted, reopened), as lesson 7's README once had ("container'"'"'s").
+SHELL_QUOTING = re.compile(r"'\"'\"'|'\\''")
+
+
+def shell_quoting_leftovers(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if SHELL_QUOTING.search(line)]
+
+
 def relative_links(text: str) -> list[str]:
     """The targets of the Markdown links in TEXT that point into the repository."""
     return [t for t in re.findall(r"\]\(([^)\s]+)\)", prose(text)) if not re.match(r"[a-z]+:|#", t)]
@@ -261,6 +270,14 @@ class ReadmeShapeTest(unittest.TestCase):
         text = (K8S / "README.md").read_text()
         linked = re.findall(r"\]\((\d\d-[a-z0-9-]+)/\)", text)
         self.assertEqual(linked, [folder.name for folder in course()])
+
+    def test_no_shell_quoting_leftovers(self):
+        for path in readmes() + guides():
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertEqual(shell_quoting_leftovers(path.read_text()), [])
+        self.assertNotEqual(shell_quoting_leftovers("the container'\"'\"'s `env`"), [])
+        self.assertNotEqual(shell_quoting_leftovers("the container'\\''s `env`"), [])
+        self.assertEqual(shell_quoting_leftovers("the container's `env`; '\"quoted\"'"), [])
 
     def test_relative_links_resolve(self):
         for path in readmes():
