@@ -490,7 +490,7 @@ kread_job() {
 # learner's copy) sets it; empty outside a grader, or when it sets none.
 start_ttl() {
   [ -n "${EX_DIR:-}" ] || return 0
-  cat "$ROOT/$EX_DIR"/start/*.yaml 2>/dev/null | sed -n 's/^[[:space:]]*ttlSecondsAfterFinished:[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n 1
+  cat "$ROOT/$EX_DIR"/start/*.yaml 2>/dev/null | sed -n 's/^ *ttlSecondsAfterFinished: *\([0-9][0-9]*\).*/\1/p' | head -n 1
 }
 # workload_selector WORKLOAD: the pods of an app.kubernetes.io/instance (lesson manifests label every
 # pod with it), or, written job/NAME, the pods of Job NAME by the label the Job controller itself puts
