@@ -99,6 +99,16 @@ def test_your_turn_applies_the_start_folder_and_only_folders_that_exist(n, x, fo
         assert (ROOT / target).is_dir() and target.rstrip("/") == f"{folder}/start", f"cp into {target}"
 
 
+@pytest.mark.parametrize("n,x,folder", EXERCISES, ids=IDS)
+def test_the_graders_hints_apply_the_same_folders(n, x, folder):
+    """A hint that says what to run names the lesson ($LESSON) or the start folder ($EX_DIR/start),
+    never a lone manifest (1a's hint once repeated the README's kubectl apply -f)."""
+    text = (ROOT / folder / "check.sh").read_text()
+    assert not re.search(r"kubectl (?:apply|create|replace) [^\"]*-f\b", text), f"{folder}/check.sh"
+    for verb, path in re.findall(r"kubectl (apply|delete) -k (\S+?)[\"\s;]", text):
+        assert path in ("$LESSON", "$EX_DIR/start"), f"{folder}/check.sh: kubectl {verb} -k {path}"
+
+
 def test_the_step_reader_refuses_a_manifest_applied_on_its_own():
     """Exercise 1a as first written: rewrite deployment.yaml and `kubectl apply -f` it. Without the
     component the Job lands in `default` with `hello-once:latest` (ErrImagePull); the rule objects."""
