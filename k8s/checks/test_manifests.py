@@ -215,7 +215,8 @@ GET = re.compile(r"\bget[ \t]+(deployment|job|cronjob)[ \t]+([a-z0-9][a-z0-9-]*)
 SELECTOR = re.compile(r"app\.kubernetes\.io/instance=([a-z0-9][a-z0-9-]*)")
 KINDS = {"deploy": "Deployment", "deployment": "Deployment", "job": "Job", "cronjob": "CronJob"}
 COND_KIND = {"cond_job_complete": "Job", "cond_job_count": "Job", "cond_job_failed_with": "Job",
-             "cond_rolled_out": "Deployment", "cond_cron_succeeded": "CronJob"}
+             "cond_failjob_rule": "Job", "cond_rolled_out": "Deployment", "cond_probes": "Deployment",
+             "cond_cron_succeeded": "CronJob"}
 POD_ARGUMENT = {"cond_restarted", "cond_event"}
 
 
@@ -234,6 +235,10 @@ def looked_at(path: Path) -> tuple[set[tuple[str, str]], set[str], set[tuple[str
         args = [a.strip("\"'") for a in ARGUMENT.findall(arguments)]
         if function == "cond_absent":
             absent.add((KINDS.get(args[0].lower(), args[0]), args[1]))
+        elif function == "cond_field":  # cond_field KIND NAME FIELD WANT
+            typed.add((KINDS.get(args[0].lower(), args[0]), args[1]))
+        elif args[0].startswith("job/"):  # a Job's pods, by the Job controller's label: REFERENCE has it
+            continue
         elif function not in POD_ARGUMENT and "$" not in args[0]:
             if function in COND_KIND:
                 typed.add((COND_KIND[function], args[0]))
@@ -368,6 +373,9 @@ class ExerciseTest(unittest.TestCase):
             '  verify "p" \'\' cond_restarted "$POD"',
             "  kcap x get cronjob a-cronjob -o 'jsonpath={.spec}'",
             "  k get pods -l app.kubernetes.io/instance=selected",
+            "  verify \"its pods\" '' cond_log_lines job/b-job 'Hello' 1 1",
+            "  verify \"spec\" '' cond_field job c-job spec.parallelism 3 1",
+            "  verify \"probes\" '' cond_probes c-deployment",
             "}",
         ])
         with tempfile.TemporaryDirectory() as scratch:
@@ -375,7 +383,8 @@ class ExerciseTest(unittest.TestCase):
             path.write_text(script + "\n")
             typed, instances, absent = looked_at(path)
         self.assertEqual(typed, {("Job", "a-job"), ("Deployment", "a-deployment"), ("Deployment", "b-deployment"),
-                                 ("CronJob", "a-cronjob")})
+                                 ("CronJob", "a-cronjob"), ("Job", "b-job"), ("Job", "c-job"),
+                                 ("Deployment", "c-deployment")})
         self.assertEqual(instances, {"an-instance", "selected"})
         self.assertEqual(absent, {("Deployment", "old-one")})
 

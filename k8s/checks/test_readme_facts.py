@@ -23,9 +23,53 @@ from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, loa
 from readme_rules import (  # noqa: E402
     FACT_RULES, FACTS_SHEET, LESSON_SECTIONS, check_against_manifests, check_against_objects, check_crash_loop_backoff,
     check_defaults, check_docker_restart, check_exit_codes, check_ga_versions, check_illustrative,
-    check_kubectl_namespace, check_reasons, check_rollout_time, check_stated_versions, guides, mermaid, number_word,
+    check_kubectl_namespace, check_loop_starting_lines, check_reasons, check_rollout_time, check_stated_versions, guides,
+    mermaid, number_word,
     pinned_versions, prose, readmes, rolling_update, section,
 )
+
+# A flowchart's nodes (id, "label" in any shape) and edges (from, "label" or "", to).
+NODE = re.compile(r'(\w+)(?:\(\[|\[|\{|\()"(.*?)"')
+EDGE = re.compile(r'^\s*(\w+)(?:(?:\(\[|\[|\{|\()".*?"(?:\]\)|\]|\}|\)))?\s*-->(?:\|"(.*?)"\|)?\s*(\w+)', re.M)
+
+
+def restart_picture_problems(text: str) -> list[str]:
+    """The top README's "Three ways a container restarts" picture: from an exit (or an OOM kill) the
+    way to a new start goes through the documented back-off; from a failed liveness probe it does not
+    (the kubelet starts it again in the same step unless the back-off, measured from the run before,
+    is longer than a run), and says so ("at once")."""
+    blocks = [b for b in mermaid_blocks(text) if 'title: "Three ways a container restarts"' in b]
+    if len(blocks) != 1:
+        return ["no picture titled 'Three ways a container restarts'"]
+    labels = {node: " ".join(re.sub(r"<br\s*/?>", " ", label).split()) for node, label in NODE.findall(blocks[0])}
+    edges = EDGE.findall(blocks[0])
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            here = todo.pop()
+            for a, _, b in edges:
+                if a == here and b not in seen:
+                    seen.add(b)
+                    todo.append(b)
+        return seen
+
+    def node(words: str) -> str | None:
+        return next((n for n, label in labels.items() if words in label), None)
+
+    problems = []
+    exits, probe, backoff = node("exits"), node("liveness probe"), node("10 s, 20 s")
+    if not (exits and probe and backoff):
+        return ["the picture needs an exit, a failed liveness probe and the back-off (10 s, 20 s ...)"]
+    if backoff not in reachable(exits):
+        problems.append("an exit does not lead through the back-off")
+    if backoff in reachable(probe):
+        problems.append("a failed liveness probe is drawn through the exit's back-off: it restarts at once "
+                        "while the back-off, measured from the run before, is shorter than a run")
+    if not any("at once" in label for a, label, _ in edges if a in reachable(probe)):
+        problems.append("the probe's way to a new start does not say it comes at once")
+    return problems
+
 
 # ------------------------------------------------------------------------------------ tests
 def course() -> list[Path]:
@@ -41,6 +85,15 @@ def readme_number(text: str) -> int | None:
     """N of the README's title, `# Lesson N: ...`."""
     match = re.match(r"# Lesson (\d+):", text)
     return int(match.group(1)) if match else None
+
+
+# What a quote written through a shell leaves in a text: '"'"' and '\'' (an apostrophe closed,
+# quoted, reopened), as lesson 7's README once had ("container'"'"'s").
+SHELL_QUOTING = re.compile(r"'\"'\"'|'\\''")
+
+
+def shell_quoting_leftovers(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if SHELL_QUOTING.search(line)]
 
 
 def relative_links(text: str) -> list[str]:
@@ -119,6 +172,19 @@ class DiagramsTest(unittest.TestCase):
             image.save(png)
             self.assertEqual(colours(png), 2)
 
+    def test_the_three_ways_picture_waits_out_the_back_off_only_after_an_exit(self):
+        # facts.md, Kubelet restarts: a probe-killed container is started again in the same sync,
+        # the back-off measured from the run before; an exit or an OOM kill waits the whole back-off.
+        problems = restart_picture_problems((REPO / "README.md").read_text())
+        self.assertEqual(problems, [])
+        first = mermaid("---", 'title: "Three ways a container restarts"', "---", "flowchart LR",
+                        '    exits["the program exits"] --> kubelet',
+                        '    probe["a liveness probe fails"] -->|"SIGTERM, then SIGKILL"| kubelet',
+                        '    oom["more memory than its limit"] -->|"SIGKILL"| kubelet',
+                        '    kubelet(["the kubelet starts it again"]) --> backoff["CrashLoopBackOff in between: '
+                        '10 s, 20 s, 40 s … up to 300 s"]')
+        self.assertNotEqual(restart_picture_problems(first), [], "the picture as it was first drawn")
+
     def test_the_timeline_chart_uses_the_documented_delays(self):
         script = (K8S / "lib" / "timeline.sh").read_text()
         constants = {k: int(v) for k, v in re.findall(r"^([A-Z_]+_MS)=(\d+)", script, re.M)}
@@ -132,6 +198,23 @@ class ReadmeShapeTest(unittest.TestCase):
         for folder in lesson_dirs():
             with self.subTest(lesson=folder.name):
                 self.assertEqual(check_against_manifests((folder / "README.md").read_text(), folder), [])
+
+    def test_samples_of_the_loops_starting_line_show_what_the_lesson_runs(self):
+        for folder in lesson_dirs():
+            with self.subTest(lesson=folder.name):
+                self.assertEqual(check_loop_starting_lines((folder / "README.md").read_text(), render(folder), folder.name), [])
+
+    def test_a_starting_line_without_the_images_heartbeat_is_caught(self):
+        # Lesson 7's sample as first written: the binary's own default, not what the image runs with.
+        job = {"kind": "Job", "metadata": {"name": "finite-loop"}, "spec": {"template": {"spec": {"containers": [
+            {"name": "hello-loop", "image": "hello-loop:0.1.0",
+             "env": [{"name": "HELLO_COUNT", "value": "5"}, {"name": "HELLO_INTERVAL", "value": "1s"}]}]}}}}
+        line = ('2026-11-26T16:49:38.298154Z  INFO starting text="Hello, World!" interval=1s count=5 shutdown_delay=0s '
+                'signals=handle heartbeat_file={} stall_after=never pid=1')
+        self.assertNotEqual(check_loop_starting_lines(line.format("none"), [job], "x"), [])
+        self.assertEqual(check_loop_starting_lines(line.format("/dev/shm/hello-loop.heartbeat"), [job], "x"), [])
+        self.assertNotEqual(check_loop_starting_lines(line.format("/dev/shm/hello-loop.heartbeat").replace("count=5 ", ""),
+                                                      [job], "x"), [])
 
     def test_kubectl_commands_name_the_namespace(self):
         for path in readmes():
@@ -187,6 +270,14 @@ class ReadmeShapeTest(unittest.TestCase):
         text = (K8S / "README.md").read_text()
         linked = re.findall(r"\]\((\d\d-[a-z0-9-]+)/\)", text)
         self.assertEqual(linked, [folder.name for folder in course()])
+
+    def test_no_shell_quoting_leftovers(self):
+        for path in readmes() + guides():
+            with self.subTest(readme=str(path.relative_to(REPO))):
+                self.assertEqual(shell_quoting_leftovers(path.read_text()), [])
+        self.assertNotEqual(shell_quoting_leftovers("the container'\"'\"'s `env`"), [])
+        self.assertNotEqual(shell_quoting_leftovers("the container'\\''s `env`"), [])
+        self.assertEqual(shell_quoting_leftovers("the container's `env`; '\"quoted\"'"), [])
 
     def test_relative_links_resolve(self):
         for path in readmes():

@@ -164,36 +164,54 @@ kill_bg() {
 }
 
 # ---- conditions. A condition reads the cluster (get and logs only, never a change and never a
-# wait), sets SEEN to what it saw and returns 0 when it holds. The same functions judge a lesson
-# (make demo, lesson-N, e2e) and a learner's exercise (make check-N), so none is written twice.
-# verify WHAT HINT COND [ARGS...] judges one:
-#  - in a lesson: "ok: WHAT (saw: ...)", or diagnostics and one FAIL line that ends the lesson;
-#  - when grading (GRADE=1): "met: WHAT (saw: ...)" or "not met: WHAT (saw: ...); hint: HINT", one
-#    line each, and the grading goes on; GRADE_UNMET counts the unmet ones.
+# wait), sets SEEN to what it saw and returns 0 when it holds, 1 when it does not, and 3 when it
+# does not hold yet but will by itself: the cluster is still getting there (an old pod in its grace
+# period, a restart under way). Then WAIT_SECONDS says how long to give it. The same functions judge
+# a lesson (make demo, lesson-N, e2e) and a learner's exercise (make check-N), so none is written
+# twice. verify WHAT HINT COND [ARGS...] judges one:
+#  - in a lesson: "ok: WHAT (saw: ...)", or diagnostics and one FAIL line that ends the lesson (a
+#    lesson waits with poll before it verifies, so "not yet" is a failure there too);
+#  - when grading (GRADE=1), one line each, and the grading goes on: "met: WHAT (saw: ...)", or
+#    "not met: WHAT (saw: ...); hint: HINT" (GRADE_UNMET counts them), or "wait: WHAT (saw: ...);
+#    check again in Ns" (GRADE_WAITS counts them, GRADE_WAIT_MAX is the longest wait).
 GRADE=${GRADE:-0}
 GRADE_UNMET=0
+GRADE_WAITS=0
+GRADE_WAIT_MAX=0
 SEEN=''
+WAIT_SECONDS=0
+# wall_clock: now, in seconds since 1970, for judging the cluster's timestamps (the graders only).
+# HELLO_NOW stands in for the clock (the tests set it, so a simulated state is judged at its `now`).
+wall_clock() {
+  if [ -n "${HELLO_NOW:-}" ]; then printf '%s\n' "$HELLO_NOW"; else date -u +%s; fi
+}
 one_line() { # what was seen, on one line and at most 300 characters
   printf '%s' "$1" | awk 'NR > 1 { printf " | " } { printf "%s", $0 }' |
     awk '{ if (length($0) > 300) print substr($0, 1, 300) " ..."; else print }'
 }
 verify() {
-  local what hint met seen
-  what=$1 hint=$2 met=0
+  local what hint rc seen
+  what=$1 hint=$2 rc=0
   shift 2
-  SEEN=''
-  "$@" && met=1
+  SEEN='' WAIT_SECONDS=0
+  "$@" || rc=$?
   seen=$(one_line "$SEEN")
   if [ "$DRY_RUN" = 1 ]; then
     note "check: $what"
   elif [ "$GRADE" = 1 ]; then
-    if [ "$met" = 1 ]; then
-      printf '%s  met: %s (saw: %s)%s\n' "$C_OK" "$what" "${seen:-nothing}" "$C_OFF"
-    else
-      GRADE_UNMET=$((GRADE_UNMET + 1))
-      printf '%s  not met: %s (saw: %s); hint: %s%s\n' "$C_BAD" "$what" "${seen:-nothing}" "$hint" "$C_OFF"
-    fi
-  elif [ "$met" = 1 ]; then
+    case $rc in
+      0) printf '%s  met: %s (saw: %s)%s\n' "$C_OK" "$what" "${seen:-nothing}" "$C_OFF" ;;
+      3)
+        GRADE_WAITS=$((GRADE_WAITS + 1))
+        int_le "$WAIT_SECONDS" "$GRADE_WAIT_MAX" || GRADE_WAIT_MAX=$WAIT_SECONDS
+        printf '%s  wait: %s (saw: %s); check again in %ss%s\n' "$C_SAY" "$what" "${seen:-nothing}" "$WAIT_SECONDS" "$C_OFF"
+        ;;
+      *)
+        GRADE_UNMET=$((GRADE_UNMET + 1))
+        printf '%s  not met: %s (saw: %s); hint: %s%s\n' "$C_BAD" "$what" "${seen:-nothing}" "$hint" "$C_OFF"
+        ;;
+    esac
+  elif [ "$rc" = 0 ]; then
     ok "$what (saw: ${seen:-nothing})"
   else
     diagnose
@@ -454,21 +472,50 @@ log_tail() { [ "$DRY_RUN" = 1 ] || tail -n 3 "$LOG_FILE" 2>/dev/null | tr '\n' '
 
 # ---- the conditions the lessons and the graders share
 # A kubectl error (say, NotFound) is a condition not met, with kubectl's answer as what was seen.
+# kread_job VAR JOB ARGS...: kread of a Job. When the API has no such Job and the exercise being
+# graded sets a ttlSecondsAfterFinished, SEEN also says why it may be gone: the TTL controller deletes
+# a finished Job and its pods that many seconds after it ends.
+kread_job() {
+  local __v __job __ttl
+  __v=$1 __job=$2
+  shift 2
+  kread "$__v" "no Job $__job" "$@" && return 0
+  grep -q NotFound "$WORK_DIR/last-stderr" 2>/dev/null || return 1
+  __ttl=$(start_ttl)
+  [ -z "$__ttl" ] ||
+    SEEN="$SEEN (not applied yet, or gone: ttlSecondsAfterFinished: $__ttl in $EX_DIR/start deletes a finished Job and its pods ${__ttl}s after it ends; apply it again)"
+  return 1
+}
+# start_ttl: the ttlSecondsAfterFinished of the exercise being graded, as its start folder (the
+# learner's copy) sets it; empty outside a grader, or when it sets none.
+start_ttl() {
+  [ -n "${EX_DIR:-}" ] || return 0
+  cat "$ROOT/$EX_DIR"/start/*.yaml 2>/dev/null | sed -n 's/^ *ttlSecondsAfterFinished: *\([0-9][0-9]*\).*/\1/p' | head -n 1
+}
+# workload_selector WORKLOAD: the pods of an app.kubernetes.io/instance (lesson manifests label every
+# pod with it), or, written job/NAME, the pods of Job NAME by the label the Job controller itself puts
+# on them (batch.kubernetes.io/job-name), which a learner's own Job has whatever its labels.
+workload_selector() {
+  case $1 in
+    job/*) printf 'batch.kubernetes.io/job-name=%s\n' "${1#job/}" ;;
+    *) printf 'app.kubernetes.io/instance=%s\n' "$1" ;;
+  esac
+}
 cond_job_complete() { # JOB: its Complete condition is True
   local status
-  kread status "no Job $1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}' || return 1
+  kread_job status "$1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Complete")].status}' || return 1
   SEEN="Complete=${status:-not yet}"
   [ "$status" = True ]
 }
 cond_job_count() { # JOB FIELD N: .status.FIELD (succeeded, failed) is N
   local n
-  kread n "no Job $1" get job "$1" -o "jsonpath={.status.$2}" || return 1
+  kread_job n "$1" get job "$1" -o "jsonpath={.status.$2}" || return 1
   SEEN="$2 pods: ${n:-0} (wanted $3)"
   int_eq "${n:-0}" "$3"
 }
 cond_job_failed_with() { # JOB REASON: its Failed condition has REASON
   local reason
-  kread reason "no Job $1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}' || return 1
+  kread_job reason "$1" get job "$1" -o 'jsonpath={.status.conditions[?(@.type=="Failed")].reason}' || return 1
   SEEN="Failed reason: ${reason:-none (not failed)}"
   [ "$reason" = "$2" ]
 }
@@ -478,11 +525,12 @@ cond_absent() { # KIND NAME: no such object
   SEEN=${found:-none}
   [ -z "$found" ]
 }
-# cond_log_lines INSTANCE MESSAGE MIN [MAX]: the logs of the workload's pods have between MIN and
-# MAX lines that are exactly MESSAGE (kubectl logs interleaves the program's own stderr lines).
+# cond_log_lines WORKLOAD MESSAGE MIN [MAX]: the logs of the workload's pods (workload_selector) have
+# between MIN and MAX lines that are exactly MESSAGE (kubectl logs interleaves the program's own
+# stderr lines).
 cond_log_lines() {
   local logs n want
-  kread logs "no logs of $1" logs -l "app.kubernetes.io/instance=$1" --tail=-1 || return 1
+  kread logs "no logs of $1" logs -l "$(workload_selector "$1")" --tail=-1 || return 1
   n=$(count_lines "$logs" "$2")
   want="$3 or more"
   if [ -n "${4:-}" ]; then
@@ -506,13 +554,39 @@ cond_pods_log() {
   done
   SEEN="'$2' in the logs of${seen}"
 }
-cond_none_terminating() { # INSTANCE: no pod of it is stuck being deleted
-  local listing
+# cond_none_terminating INSTANCE: no pod of the workload is being deleted. A pod being deleted
+# carries metadata.deletionTimestamp, which the API server sets to the end of its grace period (the
+# time of the delete plus deletionGracePeriodSeconds). Until then, and for TERMINATING_SLACK seconds
+# after (the kubelet reports the end and the API removes the pod), it is a wait (status 3) for the
+# time left; a pod whose container has exited is a wait of 2 s. A pod still there later is held by
+# something else (a finalizer, a node that is gone): not met.
+TERMINATING_SLACK=10
+cond_none_terminating() {
+  local listing verdict
   kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
-    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"\n"}{end}' || return 1
-  SEEN=$(printf '%s\n' "$listing" | grep -E '\|.+' | sed 's/|/ terminating since /')
-  [ -z "$SEEN" ] || return 1
-  SEEN="no pod terminating"
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"|"}{.metadata.deletionGracePeriodSeconds}{"|"}{.status.containerStatuses[*].state.running.startedAt}{"\n"}{end}' ||
+    return 1
+  verdict=$(printf '%s\n' "$listing" | awk -F'|' -v now="$(wall_clock)" -v slack="$TERMINATING_SLACK" "$RFC3339_AWK"'
+function add(text) { seen = seen (seen == "" ? "" : "; ") text }
+BEGIN { verdict = 0; wait = 0 }
+$1 == "" || $2 == "" { next }
+{
+  if (!rfc3339($2)) { add($1 " terminating, its deletionTimestamp \"" $2 "\" " RFC_ERROR); verdict = 1; next }
+  grace = $3 == "" ? "unknown" : $3 "s"
+  left = RFC_WHOLE - now
+  if (left < -slack) {
+    add(sprintf("%s still terminating %ds after its grace period (%s) ended at %s", $1, -left, grace, $2)); verdict = 1; next
+  }
+  if ($4 == "") { w = 2; add(sprintf("%s terminating: its container has exited and the kubelet is removing it (grace period %s, ends at %s)", $1, grace, $2)) }
+  else if (left > 0) { w = left + 2; add(sprintf("%s terminating for up to %ds more (grace period %s, ends at %s)", $1, w, grace, $2)) }
+  else { w = 2; add(sprintf("%s terminating: its grace period ended at %s and the kubelet is stopping it", $1, $2)) }
+  if (verdict == 0) verdict = 3
+  if (w > wait) wait = w
+}
+END { printf "%d %d %s\n", verdict, wait, seen == "" ? "no pod terminating" : seen }') || return 1
+  WAIT_SECONDS=$(printf '%s\n' "$verdict" | cut -d' ' -f2)
+  SEEN=$(printf '%s\n' "$verdict" | cut -d' ' -f3-)
+  return "$(printf '%s\n' "$verdict" | cut -d' ' -f1)"
 }
 cond_rolled_out() { # DEPLOYMENT: every replica updated, ready and available, the latest spec seen
   local line want updated ready available generation observed
@@ -570,9 +644,9 @@ cond_newest_run_printed() {
   SEEN="$newest: $logs"
   has_line "$logs" "$2"
 }
-cond_pods_exited() { # INSTANCE CODE: every pod of the workload ended with exit code CODE
+cond_pods_exited() { # WORKLOAD CODE: every pod of the workload (workload_selector) ended with exit code CODE
   local listing
-  kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
+  kread listing "cannot list the pods of $1" get pods -l "$(workload_selector "$1")" \
     -o 'jsonpath={range .items[*]}{.metadata.name}{"="}{.status.containerStatuses[0].state.terminated.exitCode}{" "}{end}' ||
     return 1
   SEEN="exit codes: ${listing:-no pods}"
@@ -602,6 +676,75 @@ cond_last_run() { # INSTANCE CODE REASON: the last run of its (first) pod's cont
   SEEN="pod ${CL_POD:-none}: last exit code ${CL_EXIT:-none}, reason ${CL_REASON:-none}"
   int_eq "$CL_EXIT" "$2" && [ "$CL_REASON" = "$3" ]
 }
+# restart_look INSTANCE MIN LONGEST: one look at the first pod of a workload that is not being
+# deleted, for a container that is meant to exit and be restarted (exercise 7b): its restarts so far
+# against MIN, read at any moment of the cycle (running, exited, or waiting out its back-off). Sets
+# RL_VERDICT (0: restarted at least MIN times; 3: not yet, the restarts are on their way; 1: no pod,
+# or its first run has gone on for more than LONGEST seconds, so it does not exit), RL_WAIT (about
+# the seconds until it has MIN restarts: what is left of the current run or back-off, then per restart
+# still to come a run as long as the last one and the documented back-off: the first restart at once,
+# then 10 s doubling), RL_EXIT and RL_REASON (its last termination: the previous run's, or the
+# current one's when it has just exited), and SEEN.
+restart_look() {
+  local listing out
+  RL_VERDICT=1 RL_WAIT=0 RL_EXIT='' RL_REASON=''
+  kread listing "cannot list the pods of $1" get pods -l "app.kubernetes.io/instance=$1" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"|"}{.status.containerStatuses[0].restartCount}{"|"}{.status.containerStatuses[0].state.waiting.reason}{"|"}{.status.containerStatuses[0].state.running.startedAt}{"|"}{.status.containerStatuses[0].state.terminated.exitCode}{"|"}{.status.containerStatuses[0].state.terminated.reason}{"|"}{.status.containerStatuses[0].state.terminated.finishedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.exitCode}{"|"}{.status.containerStatuses[0].lastState.terminated.reason}{"|"}{.status.containerStatuses[0].lastState.terminated.startedAt}{"|"}{.status.containerStatuses[0].lastState.terminated.finishedAt}{"\n"}{end}' ||
+    return 1
+  if [ "$DRY_RUN" = 1 ]; then
+    RL_VERDICT=0
+    return 0
+  fi
+  out=$(printf '%s\n' "$listing" | awk -F'|' -v instance="$1" -v min="$2" -v longest="$3" -v now="$(wall_clock)" \
+    -v initial="$((KUBELET_INITIAL_MS / 1000))" -v max="$((KUBELET_MAX_MS / 1000))" "$RFC3339_AWK"'
+function at(text) { return (text != "" && rfc3339(text)) ? RFC_WHOLE : "" }
+function delay(k,   d) { if (k <= 1) return 0; d = initial; while (k-- > 2 && d < max) d *= 2; return d > max ? max : d }
+$1 != "" && $2 == "" && !found {
+  found = 1; pod = $1; r = $3 + 0; waiting = $4; running = at($5)
+  code = $9 != "" ? $9 : $6; reason = $9 != "" ? $10 : $7; ended = $8 != "" ? at($8) : at($12)
+  last = (at($11) != "" && at($12) != "") ? at($12) - at($11) : ""
+}
+END {
+  if (!found) { printf "1|0|||no pod of %s that is not being deleted\n", instance; exit }
+  state = waiting != "" ? "waiting (" waiting ")" : running != "" ? "running" : ended != "" ? "exited" : "starting"
+  seen = sprintf("pod %s: restartCount %d, %s, last exit code %s", pod, r, state,
+                 code == "" ? "none yet" : code (reason == "" ? "" : " (" reason ")"))
+  if (r >= min) { printf "0|0|%s|%s|%s\n", code, reason, seen; exit }
+  if (r == 0 && running != "" && now - running > longest) {
+    printf "1|0|%s|%s|%s; its first run has gone on for %ds without exiting\n", code, reason, seen, now - running; exit
+  }
+  run = last != "" ? last : running != "" ? now - running : 0
+  if (run < 1) run = 1
+  if (running != "") { left = running + run - now; wait = (left > 0 ? left : 0) + delay(r + 1) }
+  else if (ended != "") { left = ended + delay(r + 1) - now; wait = left > 0 ? left : 0 }
+  else wait = run + delay(r + 1)
+  for (k = r + 2; k <= min; k++) wait += run + delay(k)
+  wait = int(wait + 0.999); if (wait < 1) wait = 1
+  printf "3|%d|%s|%s|%s; %d more restart(s) to come, in about %ds\n", wait, code, reason, seen, min - r, wait
+}') || return 1
+  IFS='|' read -r RL_VERDICT RL_WAIT RL_EXIT RL_REASON SEEN <<EOF
+$out
+EOF
+}
+# cond_restarts_at_least INSTANCE MIN LONGEST: its container was restarted MIN times or more; while
+# the restarts are on their way, a wait (status 3) for about the time they take (restart_look).
+cond_restarts_at_least() {
+  restart_look "$1" "$2" "$3" || return 1
+  WAIT_SECONDS=$RL_WAIT
+  return "$RL_VERDICT"
+}
+# cond_last_exit INSTANCE CODE REASON LONGEST: its container's last termination had exit code CODE and
+# reason REASON; before its first run has ended, a wait (restart_look).
+cond_last_exit() {
+  restart_look "$1" 1 "$4" || return 1
+  [ "$DRY_RUN" = 1 ] && return 0
+  if [ -z "$RL_EXIT" ]; then
+    [ "$RL_VERDICT" = 0 ] && return 1 # restarted, yet no termination recorded
+    WAIT_SECONDS=$RL_WAIT
+    return "$RL_VERDICT"
+  fi
+  int_eq "$RL_EXIT" "$2" && [ "$RL_REASON" = "$3" ]
+}
 # show_restart_timeline FILE: the gaps between the restarts seen in FILE (crashloop_seen's looks)
 # beside the kubelet's documented back-off, checked: gaps measured, none shorter than documented.
 show_restart_timeline() {
@@ -614,6 +757,54 @@ show_restart_timeline() {
     printf '%s\n' "$chart"
   fi
   expect "the restart gaps were measured, none shorter than documented" "exit status $rc" int_eq "$rc" 0
+}
+
+# ---- what a manifest promises, read back from the API (the graders check the spec they were told
+# to write, not only what it led to)
+# cond_field KIND NAME FIELD WANT [DEFAULT]: .FIELD of the object is WANT (an unset field counts as
+# DEFAULT, the API's default, when one is given).
+cond_field() {
+  local value
+  if [ "$1" = job ]; then
+    kread_job value "$2" get job "$2" -o "jsonpath={.$3}" || return 1
+  else
+    kread value "no $1 $2" get "$1" "$2" -o "jsonpath={.$3}" || return 1
+  fi
+  if [ -z "$value" ] && [ -n "${5:-}" ]; then
+    SEEN="$3 unset (the default, $5)"
+    value=$5
+  else
+    SEEN="$3: ${value:-unset}"
+  fi
+  [ "$value" = "$4" ]
+}
+# cond_failjob_rule JOB CODE: the Job's podFailurePolicy has a FailJob rule for exit code CODE
+# (operator In, CODE among its values).
+cond_failjob_rule() {
+  local rules
+  kread_job rules "$1" get job "$1" \
+    -o 'jsonpath={range .spec.podFailurePolicy.rules[*]}{.action}{" "}{.onExitCodes.operator}{" "}{.onExitCodes.values}{"\n"}{end}' ||
+    return 1
+  SEEN="podFailurePolicy rules: $(printf '%s\n' "$rules" | sed '/^$/d; s/ *$//' | paste -sd ';' - | sed 's/;/; /g')"
+  [ -n "$rules" ] || SEEN="no podFailurePolicy"
+  printf '%s\n' "$rules" | awk -v code="$2" '
+    $1 == "FailJob" && $2 == "In" { gsub(/[][]/, "", $3); n = split($3, v, ","); for (i = 1; i <= n; i++) if (v[i] == code) found = 1 }
+    END { exit !found }'
+}
+# cond_probes DEPLOYMENT: its pod template's (first) container has a liveness and a readiness probe.
+cond_probes() {
+  local line liveness readiness
+  kread line "no Deployment $1" get deployment "$1" \
+    -o 'jsonpath={.spec.template.spec.containers[0].livenessProbe}{"|"}{.spec.template.spec.containers[0].readinessProbe}{"|"}{.spec.template.spec.containers[0].livenessProbe.exec.command}{"|"}{.spec.template.spec.containers[0].readinessProbe.exec.command}' ||
+    return 1
+  IFS='|' read -r liveness readiness _ <<EOF
+$line
+EOF
+  SEEN="livenessProbe: $(probe_text "$liveness" "$(printf '%s\n' "$line" | cut -d'|' -f3)"), readinessProbe: $(probe_text "$readiness" "$(printf '%s\n' "$line" | cut -d'|' -f4)")"
+  [ -n "$liveness" ] && [ -n "$readiness" ]
+}
+probe_text() { # PROBE COMMAND: "none", "exec /hello-loop check" or "present"
+  if [ -z "$1" ]; then echo none; elif [ -n "$2" ]; then echo "exec $(printf '%s' "$2" | tr -d '[]"' | tr ',' ' ')"; else echo present; fi
 }
 
 # ---- playing lessons and exercises
@@ -647,32 +838,72 @@ play_lesson() {
   fi
 }
 
-# play_exercise N X: e2e's walk through exercise NX: from a clean slate, apply its reference solution,
+# learner_copy DIR COPY: what a learner who did exercise DIR has: a copy of its start folder with the
+# reference solution's files put in (over the start's, as an edit leaves them), at COPY, which ends
+# in DIR/start. Beside it a copy of the component, so the kustomization's ../../../components/hello-demo
+# resolves as it does in the repository. The exercise's own folders are never changed.
+learner_copy() {
+  local dir copy base
+  dir=$1 copy=$2
+  base=${copy%/"$dir"/start}
+  run rm -rf "$base"
+  run mkdir -p "$copy" "$base/k8s/components"
+  run cp -R k8s/components/hello-demo "$base/k8s/components/"
+  run cp -R "$dir/start/." "$copy/"
+  run cp -R "$dir/solution/." "$copy/"
+}
+
+# play_exercise N X: e2e's walk through exercise NX, the learner's path as the README tells it: from
+# a clean slate, apply its start folder as it comes (where the lesson leaves the learner), put the
+# reference solution into a copy of it (learner_copy), run the README's "Your turn" steps
+# (exercise_steps: delete the lesson, apply the start folder) with that copy as the start folder,
 # wait until it has run (its `settle`), grade it with the learner's conditions, clean up. Like
 # play_lesson: a subshell, LESSON_RC.
 play_exercise() {
-  local dir lesson
+  local dir lesson copy
   dir=$(exercise_dir "$1" "$2") || exit 2
   lesson=$(lesson_dir "$1")
+  copy=$WORK_DIR/walk/$1$2/$dir/start
   (
     trap kill_bg EXIT
     LESSON=$lesson EX_DIR=$dir
     # shellcheck source=/dev/null
     . "$ROOT/$dir/check.sh"
     printf '\n'
-    say "Exercise $1$2: $title (solution $dir/solution)"
+    say "Exercise $1$2: $title (the learner's path: $dir/start, then its solution put in, in $copy)"
     remove "$lesson"
-    remove "$dir/start"
-    fresh_apply "$dir/solution"
+    remove "$dir/solution"
+    fresh_apply "$dir/start"
+    learner_copy "$dir" "$copy"
+    walk_steps "$1" "$2" "$lesson" "$copy"
     settle
     GRADE=0
     grade
   )
   LESSON_RC=$?
   if [ "$KEEP" = 0 ]; then
-    say "cleaning up $dir/solution"
-    (remove "$dir/solution") || warn "cleanup of exercise $1$2 failed"
+    say "cleaning up exercise $1$2"
+    (remove "$dir/solution" && remove "$dir/start") || warn "cleanup of exercise $1$2 failed"
   fi
+}
+# walk_steps N X LESSON COPY: the README's steps for exercise NX, the start folder being COPY.
+walk_steps() {
+  local step steps
+  steps=$(exercise_steps "$1" "$2")
+  say "the steps of Your turn in $3/README.md: $(printf '%s\n' "$steps" | paste -sd ' ' -)"
+  case " $(printf '%s\n' "$steps" | tr '\n' ' ')" in
+    *" apply-start "*) ;;
+    *) fail "$3/README.md gives no kubectl apply -k of the start folder for exercise $1$2" ;;
+  esac
+  for step in $steps; do
+    case $step in
+      apply-start) k apply -k "$4" ;;
+      delete-start) remove "$4" ;;
+      apply-lesson) k apply -k "$3" ;;
+      delete-lesson) remove "$3" ;;
+      *) fail "$3/README.md: a step of exercise $1$2 e2e cannot walk ($step): only the lesson and the start folder are applied or deleted" ;;
+    esac
+  done
 }
 
 # grade_exercise N X: the grader (make check-N, ./check N): one line per condition, nothing else.
@@ -693,6 +924,10 @@ grade_exercise() {
   if [ "$GRADE_UNMET" -gt 0 ]; then
     printf 'not yet: %d condition(s) not met; fix, then run %s again\n' "$GRADE_UNMET" "$(check_command "$1" "$2")"
     return 1
+  fi
+  if [ "$GRADE_WAITS" -gt 0 ]; then
+    printf 'not yet: %d condition(s) to wait for; run %s again in %ss\n' "$GRADE_WAITS" "$(check_command "$1" "$2")" "$GRADE_WAIT_MAX"
+    return 3
   fi
   printf 'done: every condition met\n'
 }

@@ -214,6 +214,34 @@ exercise_dir() {
   die 2 "EXERCISE must be one of: ${letters:-none} for lesson $1 (got '$2')"
 }
 
+# exercise_steps N X: the steps the lesson README's "Your turn" gives for exercise X, read from the
+# README itself (make e2e walks them; k8s/tests/test_learner_path.py checks this reading against its
+# own): each `kubectl apply -k FOLDER` or `kubectl delete -k FOLDER` in the exercise's paragraph and
+# list, in order, as VERB-start (FOLDER is the exercise's start folder, whatever its path) or
+# VERB-lesson (a lesson folder: the one the README belongs to), one per line. A command may wrap
+# across lines. The exercise is "**Exercise MX.**", M the README's own number (`# Lesson M:`), so a
+# copied lesson folder still finds its text.
+exercise_steps() {
+  local readme
+  readme="$ROOT/$(lesson_dir "$1")/README.md" || exit 2
+  [ -f "$readme" ] || return 0
+  awk -v x="$2" '
+    NR == 1 { number = $0; sub(/^# Lesson /, "", number); sub(/:.*/, "", number) }
+    /^## / { turn = ($0 == "## Your turn") }
+    turn && /^\*\*Exercise / { mine = (index($0, "**Exercise " number x ".**") == 1) }
+    turn && mine { text = text " " $0 }
+    END {
+      gsub(/[ \t]+/, " ", text)
+      while (match(text, /`kubectl (apply|delete) -k [^` ]+`/)) {
+        n = split(substr(text, RSTART + 1, RLENGTH - 2), word, " ")
+        folder = word[4]; sub(/\/$/, "", folder)
+        kind = folder ~ /(^|\/)exercise-[a-z]\/start$/ ? "start" : folder ~ /(^|\/)k8s\/[0-9][0-9]-[a-z0-9-]+$/ ? "lesson" : folder
+        print word[2] "-" kind
+        text = substr(text, RSTART + RLENGTH)
+      }
+    }' "$readme"
+}
+
 # ---- engines and kits ---------------------------------------------------------------------------
 # engine_arch: the container engine's CPU architecture as amd64 or arm64: the engine's, not this
 # shell's, since a remote or emulated engine can differ. ENGINE=docker (default) or podman.

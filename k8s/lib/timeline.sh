@@ -27,16 +27,11 @@ KUBELET_MAX_MS=300000    # ... capped at 300 s
 # delay (less the timestamps' precision); 1 when a timestamp is malformed, nothing could be
 # measured, or a restart came sooner than documented; 2 for a wrong argument.
 # POSIX sh and awk only (macOS awk included).
-restart_timeline() {
-  case ${1:-} in
-    docker) set -- docker "$DOCKER_INITIAL_MS" "$DOCKER_MAX_MS" 0 10 ;;
-    kubelet) set -- kubelet "$KUBELET_INITIAL_MS" "$KUBELET_MAX_MS" 1 1000 ;;
-    *) echo "restart_timeline: docker or kubelet (got '${1:-}')" >&2 && return 2 ;;
-  esac
-  awk -v mode="$1" -v initial="$2" -v max="$3" -v first_at_once="$4" -v precision="$5" '
-function problem(msg) { problems[++nproblems] = msg }
-
-# days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "days_from_civil")
+# RFC3339_AWK: awk functions the timeline and the graders (k8s/lib/flow.sh) share. rfc3339(TEXT)
+# reads an RFC 3339 time as the API writes it (2026-01-01T12:00:30Z, a fraction and an offset
+# allowed): 1 and RFC_WHOLE (whole seconds since 1970) and RFC_FRAC, or 0 and RFC_ERROR saying why.
+# days() is H. Hinnant's "days_from_civil" (days since 1970-01-01 of a proleptic Gregorian date).
+RFC3339_AWK='
 function days(y, m, d,   era, yoe, doy) {
   y -= (m <= 2)
   era = int((y >= 0 ? y : y - 399) / 400)
@@ -44,28 +39,43 @@ function days(y, m, d,   era, yoe, doy) {
   doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
   return era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468
 }
+function rfc3339(text,   s, y, mo, d, h, mi, sec, off, sign) {
+  s = text
+  if (s !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?(Z|[+-][0-9][0-9]:[0-9][0-9])$/) {
+    RFC_ERROR = "is not an RFC 3339 time"; return 0
+  }
+  y = substr(s, 1, 4) + 0; mo = substr(s, 6, 2) + 0; d = substr(s, 9, 2) + 0
+  h = substr(s, 12, 2) + 0; mi = substr(s, 15, 2) + 0; sec = substr(s, 18, 2) + 0
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+    RFC_ERROR = "is not a valid date and time"; return 0
+  }
+  s = substr(s, 20); RFC_FRAC = 0; off = 0
+  if (s ~ /^\./) { match(s, /^\.[0-9]+/); RFC_FRAC = ("0" substr(s, 1, RLENGTH)) + 0; s = substr(s, RLENGTH + 1) }
+  if (s != "Z") { sign = (substr(s, 1, 1) == "-") ? -1 : 1; off = sign * (substr(s, 2, 2) * 3600 + substr(s, 5, 2) * 60) }
+  RFC_WHOLE = days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off
+  return 1
+}
+'
+
+restart_timeline() {
+  case ${1:-} in
+    docker) set -- docker "$DOCKER_INITIAL_MS" "$DOCKER_MAX_MS" 0 10 ;;
+    kubelet) set -- kubelet "$KUBELET_INITIAL_MS" "$KUBELET_MAX_MS" 1 1000 ;;
+    *) echo "restart_timeline: docker or kubelet (got '${1:-}')" >&2 && return 2 ;;
+  esac
+  awk -v mode="$1" -v initial="$2" -v max="$3" -v first_at_once="$4" -v precision="$5" "$RFC3339_AWK"'
+function problem(msg) { problems[++nproblems] = msg }
 
 # Seconds since the first timestamp seen (kept small, so fractions stay exact), or "" when the
 # text is not a time of the expected form; the reason goes to problems[].
-function seconds(text, what,   s, y, mo, d, h, mi, sec, frac, off, sign, whole) {
+function seconds(text, what,   whole, frac) {
   if (mode == "docker") {
     if (text !~ /^[0-9]+$/ || length(text) < 10) { problem(what " \"" text "\" is not a TimeNano (nanoseconds since 1970)"); return "" }
     whole = substr(text, 1, length(text) - 9) + 0
     frac = ("0." substr(text, length(text) - 8)) + 0
   } else {
-    s = text
-    if (s !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?(Z|[+-][0-9][0-9]:[0-9][0-9])$/) {
-      problem(what " \"" text "\" is not an RFC 3339 time"); return ""
-    }
-    y = substr(s, 1, 4) + 0; mo = substr(s, 6, 2) + 0; d = substr(s, 9, 2) + 0
-    h = substr(s, 12, 2) + 0; mi = substr(s, 15, 2) + 0; sec = substr(s, 18, 2) + 0
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
-      problem(what " \"" text "\" is not a valid date and time"); return ""
-    }
-    s = substr(s, 20); frac = 0; off = 0
-    if (s ~ /^\./) { match(s, /^\.[0-9]+/); frac = ("0" substr(s, 1, RLENGTH)) + 0; s = substr(s, RLENGTH + 1) }
-    if (s != "Z") { sign = (substr(s, 1, 1) == "-") ? -1 : 1; off = sign * (substr(s, 2, 2) * 3600 + substr(s, 5, 2) * 60) }
-    whole = days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off
+    if (!rfc3339(text)) { problem(what " \"" text "\" " RFC_ERROR); return "" }
+    whole = RFC_WHOLE; frac = RFC_FRAC
   }
   if (!have_base) { base = whole; have_base = 1 }
   return (whole - base) + frac

@@ -6,12 +6,16 @@ The scripts under test find these through k8s/tests/fake-bin (each file there is
 
 The cluster: `kubectl apply -k DIR` renders DIR with the real kubectl (so the objects' specs are the
 manifests') and overlays the simulated state kept in the lesson's folder: DIR/sim/play.yaml for a
-lesson, exercise-X/sim/pass.yaml for its solution (FAKE_STATES="k8s/NN-name=broken" picks
-another file). A state file lists objects in a compact form (see `expand`): their status, the pods
+lesson; for an exercise's start or solution folder, wherever it was copied to, exercise-X/sim/pass.yaml
+when it renders what the reference solution renders (the learner's start folder with the solution put
+in), else exercise-X/sim/start.yaml if there is one (FAKE_STATES="k8s/NN-name=broken" picks another
+file). The state is the cluster once the apply has settled: the applied workloads' other pods go. A state file lists objects in a compact form (see `expand`): their status, the pods
 and their logs, events. An object may have `versions`: the Nth read of it answers the Nth version
 (the last repeats), so the scripts' wait loops really loop. Reads are answered with kubectl's own
 jsonpath engine (`kubectl annotate --local`, no server) and kubectl's messages for what is missing.
 `sim.py seed STATE_FILE` puts a state's objects in the cluster without an apply (the graders' tests).
+A state may say `now:` (RFC 3339), the moment a grader looks at it: the tests pass it to the grader as
+HELLO_NOW, the wall clock k8s/lib/flow.sh judges the cluster's timestamps with.
 
 Simulated states, not captured output; the real answers come from a cluster in `make e2e`.
 """
@@ -78,8 +82,10 @@ def key(kind: str, name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- compact states
-def labels(instance: str, name: str | None = None) -> dict:
-    found = {"app.kubernetes.io/instance": instance, "app.kubernetes.io/part-of": "hello-k8s"}
+def labels(instance: str | None, name: str | None = None) -> dict:
+    found = {"app.kubernetes.io/part-of": "hello-k8s"}
+    if instance is not None:  # `of: null`: a pod without the label (a learner's Job that never set it)
+        found["app.kubernetes.io/instance"] = instance
     if name:
         found["app.kubernetes.io/name"] = name
     return found
@@ -90,8 +96,11 @@ def terminated(code: int, **extra) -> dict:
 
 
 def pod_object(spec: dict) -> dict:
-    """{pod: NAME, of: INSTANCE, phase, exit, restarts, waiting, last_exit, state, lastState, deleting,
-    created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}"""
+    """{pod: NAME, of: INSTANCE, job: JOB, phase, exit, restarts, waiting, last_exit, state, lastState,
+    deleting, created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}. `of` is its
+    app.kubernetes.io/instance label (`of: null`: none); `job` the batch.kubernetes.io/job-name label
+    the Job controller puts on its pods; `deleting` the pod's deletionTimestamp, the end of its grace
+    period (`grace`, default 30 s)."""
     name, instance = spec["pod"], spec.get("of", spec["pod"])
     phase = spec.get("phase", "Running")
     if "state" in spec:
@@ -106,8 +115,9 @@ def pod_object(spec: dict) -> dict:
     meta = {"name": name, "namespace": NS, "labels": labels(instance), "creationTimestamp": spec.get("created", T0)}
     if spec.get("job"):
         meta["labels"]["batch.kubernetes.io/job-name"] = spec["job"]
-    if spec.get("deleting"):
+    if spec.get("deleting"):  # the end of its grace period, as the API server sets it on a delete
         meta["deletionTimestamp"] = spec["deleting"]
+        meta["deletionGracePeriodSeconds"] = spec.get("grace", 30)
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
             "spec": {"terminationGracePeriodSeconds": spec.get("grace", 30),
                      "containers": [{"name": "c", "image": "hello"}]},
@@ -130,11 +140,14 @@ def job_status(spec: dict) -> dict:
 
 
 def expand(spec: dict) -> dict:
-    """A compact object of a state file: its kind, name and what the simulation adds (status)."""
+    """A compact object of a state file: its kind, name and what the simulation adds (status). A
+    workload may carry `spec:` (say, a Job's parallelism, a Deployment's probes): taken as it is for a
+    seeded object; an applied object's spec is always its rendered manifest's (see add_state)."""
     if "pod" in spec:
         return pod_object(spec)
+    extra = {"spec": spec["spec"]} if "spec" in spec else {}
     if "job" in spec:
-        return {"kind": "Job", "name": spec["job"], "status": job_status(spec)}
+        return {"kind": "Job", "name": spec["job"], "status": job_status(spec), **extra}
     if "deployment" in spec:
         replicas = spec.get("replicas", 1)
         generation = spec.get("generation", 1)
@@ -142,10 +155,10 @@ def expand(spec: dict) -> dict:
                 "status": {"observedGeneration": spec.get("observed", generation), "replicas": replicas,
                            "updatedReplicas": spec.get("updated", replicas),
                            "readyReplicas": spec.get("ready", replicas),
-                           "availableReplicas": spec.get("ready", replicas)}}
+                           "availableReplicas": spec.get("ready", replicas)}, **extra}
     if "cronjob" in spec:
         status = {"lastSuccessfulTime": spec["last_success"]} if spec.get("last_success") else {}
-        return {"kind": "CronJob", "name": spec["cronjob"], "status": status}
+        return {"kind": "CronJob", "name": spec["cronjob"], "status": status, **extra}
     if "event" in spec:
         name = f"{spec['event']}.{zlib.crc32(spec['message'].encode()):08x}"
         return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": NS},
@@ -198,29 +211,46 @@ def add_state(cluster: dict, path: Path, rendered: list[dict]) -> None:
         name = first.get("name") or first["metadata"]["name"]
         k = key(kind, name)
         base = by_key.get(k)
+        rendered = base is not None
         if base is None:
             base = full(first) if "apiVersion" not in first else first
-        cluster["objects"][k] = [merge(base, strip(v)) if "apiVersion" not in v else v for v in versions]
+        cluster["objects"][k] = [merge(base, strip(v, rendered)) if "apiVersion" not in v else v for v in versions]
 
 
-def strip(extra: dict) -> dict:
-    return {k: v for k, v in extra.items() if k not in ("kind", "name")}
+def strip(extra: dict, rendered: bool = False) -> dict:
+    """What a state adds to an object: everything but its kind and name, and for an object the apply
+    rendered, not its spec either (the manifest is what was applied)."""
+    return {k: v for k, v in extra.items() if k not in ("kind", "name") and not (rendered and k == "spec")}
 
 
-def state_for(folder: str) -> Path | None:
-    """The state file an apply of FOLDER (relative to the repository) brings."""
+# An exercise's folder, wherever it sits: the repository's, a classroom's copy, make e2e's walk copy.
+EXERCISE_FOLDER = re.compile(r"(?:^|/)(k8s/\d\d-[^/]+/exercise-[a-z])/(start|solution)$")
+
+
+def canonical(objects: list[dict]) -> list[str]:
+    return sorted(json.dumps(o, sort_keys=True) for o in objects)
+
+
+def state_for(folder: str, rendered: list[dict] | None = None) -> Path | None:
+    """The state file an apply of FOLDER brings: FAKE_STATES's pick; for a lesson its sim/play.yaml;
+    for an exercise's start or solution folder (by the tail of its path, so a copy counts too) the
+    exercise's sim/pass.yaml when the folder renders what the reference solution renders (a learner's
+    start folder with the solution in it), else its sim/start.yaml if there is one."""
     for override in env("FAKE_STATES").split():
         where, _, name = override.partition("=")
         if where.rstrip("/") == folder.rstrip("/"):
             return (ROOT / folder / "sim" / f"{name}.yaml") if (ROOT / folder / "sim").is_dir() else \
                 (ROOT / folder).parent / "sim" / f"{name}.yaml"
-    path = Path(folder)
-    if path.name == "solution":
-        candidate = ROOT / path.parent / "sim" / "pass.yaml"
-    elif path.name == "start":
-        candidate = ROOT / path.parent / "sim" / "start.yaml"
+    exercise = EXERCISE_FOLDER.search(folder.rstrip("/"))
+    if exercise:
+        home = ROOT / exercise.group(1)
+        solution = rendered if rendered is not None else render(folder)
+        if canonical(solution) == canonical(render(str(home / "solution"))):
+            candidate = home / "sim" / "pass.yaml"
+        else:
+            candidate = home / "sim" / "start.yaml"
     else:
-        candidate = ROOT / path / "sim" / "play.yaml"
+        candidate = ROOT / folder / "sim" / "play.yaml"
     return candidate if candidate.exists() else None
 
 
@@ -450,15 +480,22 @@ def watch(cluster: dict, name: str, output: str) -> int:
     return 0
 
 
+def owned(pod: dict, rendered: list[dict]) -> bool:
+    """Whether a pod belongs to one of the rendered workloads: by its app.kubernetes.io/instance label,
+    or, for a Job, by the batch.kubernetes.io/job-name label the Job controller sets."""
+    pod_labels = pod["metadata"].get("labels", {})
+    instances = {o["metadata"].get("labels", {}).get("app.kubernetes.io/instance") for o in rendered} - {None}
+    jobs = {o["metadata"]["name"] for o in rendered if o["kind"] == "Job"}
+    return pod_labels.get("app.kubernetes.io/instance") in instances or pod_labels.get("batch.kubernetes.io/job-name") in jobs
+
+
 def cmd_delete(cluster: dict, args: list[str]) -> int:
     folder = option(args, "-k")
     if folder:
         for obj in render(folder):
             cluster["objects"].pop(key(obj["kind"], obj["metadata"]["name"]), None)
-        names = {o["metadata"]["labels"].get("app.kubernetes.io/instance") for o in render(folder)
-                 if o.get("metadata", {}).get("labels")}
         for k in [k for k in cluster["objects"] if k.startswith("Pod/")]:
-            if final(cluster, k)["metadata"]["labels"].get("app.kubernetes.io/instance") in names:
+            if owned(final(cluster, k), render(folder)):
                 cluster["objects"].pop(k)
         print(f"(simulated) deleted the objects of {folder}")
         return 0
@@ -489,10 +526,16 @@ def cmd_apply(cluster: dict, args: list[str]) -> int:
     rendered = render(folder)
     with (STATE / "applied").open("a") as applied:
         applied.write(folder.rstrip("/") + "\n")
-    state = state_for(folder.rstrip("/"))
+    state = state_for(folder.rstrip("/"), rendered)
     if state:
         cluster.setdefault("errors", []).extend((yaml.safe_load(state.read_text()) or {}).get("errors", []))
         add_state(cluster, state, [o for o in rendered if o["kind"] not in ("Namespace", "NetworkPolicy")])
+        # The state is the cluster once this apply has settled: the pods of the workloads it applied
+        # are the state's (a rollout replaced the others, a replaced Job took its pods with it).
+        kept = {key(v[0]["kind"], v[0].get("name") or v[0]["metadata"]["name"]) for v in state_entries(state)}
+        for k in [k for k in cluster["objects"] if k.startswith("Pod/") and k not in kept]:
+            if owned(final(cluster, k), rendered):
+                cluster["objects"].pop(k)
     else:
         for obj in rendered:
             cluster["objects"][key(obj["kind"], obj["metadata"]["name"])] = [obj]

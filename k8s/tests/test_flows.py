@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -158,13 +159,24 @@ def rendered_workloads(folder: str) -> list[tuple[str, str]]:
             if d and d["kind"] in ("Deployment", "Job", "CronJob")]
 
 
+# Where make e2e puts each exercise's start folder with the solution in it (k8s/lib/flow.sh's
+# learner_copy; .cache/flows is its scratch folder unless HELLO_WORK_DIR moves it).
+WALK_COPY = re.compile(r"\.cache/flows/walk/\d+[a-z]/(k8s/\S+?)/start\b")
+
+
 def test_dry_run_e2e_applies_checks_and_cleans_up_every_lesson_and_exercise():
     result = run(["dash", str(SCRIPTS / "e2e")], env=dry_env())
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for folder in LESSONS + [f"{f}/solution" for _, _, f in EXERCISES]:
+    for folder in LESSONS + [f"{f}/start" for _, _, f in EXERCISES]:
         assert f"apply -k {folder}\n" in out, f"e2e never applies {folder}"
         assert f"delete -k {folder} " in out, f"e2e never cleans up {folder}"
+    for n, x, folder in EXERCISES:  # the learner's path: the start folder with the solution put in, applied
+        copy = f".cache/flows/walk/{n}{x}/{folder}/start"
+        assert f"$ cp -R {folder}/solution/. {copy}/\n" in out, f"e2e never puts {folder}/solution in a copy of start"
+        assert f"apply -k {copy}\n" in out, f"e2e never applies {copy}"
+        assert f"delete -k {folder}/solution " in out, f"e2e never cleans up {folder}/solution"
+    for folder in LESSONS + [f"{f}/solution" for _, _, f in EXERCISES]:
         for kind, name in rendered_workloads(folder):
             assert re.search(rf"(/| |=){re.escape(name)}( |$|')", out, re.M), f"e2e never looks at {kind} {name}"
     assert "delete -k k8s/namespace" in out
@@ -196,6 +208,9 @@ def test_every_printed_kubectl_command_parses(tmp_path):
     assert len(commands) > 20
     rejected = []
     for line in commands:
+        # A dry run makes no copies: e2e's walk copy of a start folder is the solution's files over
+        # the start's, which renders as the solution does.
+        line = WALK_COPY.sub(r"\1/solution", line)
         result = run(shlex.split(line), env=clean_env(KUBECONFIG=str(config)), timeout=60)
         text = result.stdout + result.stderr
         if result.returncode == 0 or not re.search(r"connect: connection refused|was refused", text):
@@ -293,8 +308,17 @@ def test_e2e_fails_a_broken_lesson_alone(tmp_path):
 
 
 # ------------------------------------------------------------------------------ the graders
+def clock(state: Path) -> dict[str, str]:
+    """HELLO_NOW for a state that says when the grader looks at it (`now:`, RFC 3339): the library's
+    wall clock for judging the cluster's timestamps (a grace period's end, a restart's back-off)."""
+    now = yaml.safe_load(state.read_text()).get("now")
+    if not now:
+        return {}
+    return {"HELLO_NOW": str(int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp()))}
+
+
 def grade(tmp_path: Path, n: int, x: str, state: Path, shell: list[str] = ("dash",)) -> subprocess.CompletedProcess:
-    env = with_stand_ins(tmp_path / "state")
+    env = with_stand_ins(tmp_path / "state", **clock(state))
     seeded = run(["python3", str(ROOT / "k8s" / "tests" / "sim.py"), "seed", str(state)], env=env)
     assert seeded.returncode == 0, seeded.stderr
     return run([*shell, str(SCRIPTS / "check"), str(n), x], env=env)
@@ -305,9 +329,10 @@ def grade(tmp_path: Path, n: int, x: str, state: Path, shell: list[str] = ("dash
 def test_grader_on_a_simulated_cluster(tmp_path, n, x, folder, state):
     result = grade(tmp_path, n, x, state)
     want = expect(state)
-    line = want["line"].format(lesson=str(Path(folder).parent), exercise=folder)
     assert result.returncode == want["status"], result.stdout + result.stderr
-    assert line in result.stdout.splitlines(), result.stdout
+    for line in want.get("lines", [want.get("line")]):
+        line = line.format(lesson=str(Path(folder).parent), exercise=folder)
+        assert line in result.stdout.splitlines(), result.stdout
     verbs = {verb(c) for c in calls(tmp_path / "state") if c.startswith("kubectl ")}
     assert verbs <= {"get", "logs", "config"}, f"the grader only reads; it ran {verbs}"
 
@@ -324,6 +349,43 @@ def test_grader_under_every_shell(tmp_path, shell):
     n, x, folder = EXERCISES[0]
     result = grade(tmp_path, n, x, ROOT / folder / "sim" / "pass.yaml", shell)
     assert result.returncode == 0 and "done: every condition met" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_grader_that_must_wait_says_so_under_every_shell(tmp_path, shell):
+    """Status 3 and a `wait:` line with the seconds to give it, from the clock arithmetic (RFC 3339
+    in awk) every shell runs the same way."""
+    n, x, folder, state = next((n, x, f, s) for n, x, f, s in EXERCISE_STATES if expect(s)["status"] == 3)
+    result = grade(tmp_path, n, x, state, shell)
+    assert result.returncode == 3, result.stdout + result.stderr
+    for line in expect(state)["lines"]:
+        assert line.format(lesson=str(Path(folder).parent), exercise=folder) in result.stdout.splitlines(), result.stdout
+
+
+def test_every_grader_state_that_judges_time_says_when_it_is_looked_at():
+    """A state with a pod being deleted is judged against the clock: without its `now` the grader
+    would judge it against today's date."""
+    for n, x, folder, state in EXERCISE_STATES:
+        doc = yaml.safe_load(state.read_text())
+        if any("deleting" in o for o in doc.get("objects", [])):
+            assert doc.get("now"), f"{state.relative_to(ROOT)} has a pod being deleted and no `now`"
+
+
+def test_every_simulated_starting_line_is_the_programs():
+    """Simulated, not captured, but in the program's shape (no count= unless a count is set) and with
+    the heartbeat file a container runs with: the image's, or the one a lesson's manifest sets."""
+    import sys
+    sys.path.insert(0, str(ROOT / "k8s" / "checks"))
+    from lessons import image_env
+    from readme_rules import LOOP_STARTING
+    heartbeats = {image_env()["HELLO_HEARTBEAT_FILE"]} | set(re.findall(
+        r"HELLO_HEARTBEAT_FILE\n\s+value: \"([^\"]+)\"", "".join(p.read_text() for p in ROOT.glob("k8s/[0-9][0-9]-*/*.yaml"))))
+    for state in sorted(ROOT.glob("k8s/*/sim/*.yaml")) + sorted(ROOT.glob("k8s/*/exercise-*/sim/*.yaml")):
+        for obj in yaml.safe_load(state.read_text()).get("objects", []):
+            for line in (obj.get("log") or "").splitlines():
+                if "INFO starting" in line and "interval=" in line:
+                    match = LOOP_STARTING.search(line)
+                    assert match, f"{state.relative_to(ROOT)}: {line}"
+                    assert match.group(3) in heartbeats, f"{state.relative_to(ROOT)}: heartbeat_file={match.group(3)}"
 
 
 def test_every_exercise_has_a_passing_and_two_failing_states():

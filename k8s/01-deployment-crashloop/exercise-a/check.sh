@@ -14,5 +14,5 @@ grade() {
     cond_job_complete once-as-deployment
   verify "it printed 'Hello, World!' exactly once" \
     "one run is the whole job: leave completions and parallelism at their default of 1" \
-    cond_log_lines once-as-deployment 'Hello, World!' 1 1
+    cond_log_lines job/once-as-deployment 'Hello, World!' 1 1
 }

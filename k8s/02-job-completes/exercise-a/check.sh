@@ -10,7 +10,10 @@ grade() {
   verify "three of its pods succeeded" \
     "completions: 3 asks for three successful pods, parallelism: 3 runs them at once" \
     cond_job_count once-as-job succeeded 3
+  verify "it runs them three at a time (parallelism 3)" \
+    "parallelism: 3 in the Job spec runs the three pods at once; completions: 3 alone runs them one after another" \
+    cond_field job once-as-job spec.parallelism 3 1
   verify "they printed 'Hello, three times!' three times in all" \
     "HELLO_MESSAGE in the container's env sets the line (exact spelling)" \
-    cond_log_lines once-as-job 'Hello, three times!' 3 3
+    cond_log_lines job/once-as-job 'Hello, three times!' 3 3
 }

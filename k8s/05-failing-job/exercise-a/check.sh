@@ -12,5 +12,5 @@ grade() {
     cond_job_count failing-job failed 1
   verify "its pod exited with code 1" \
     "keep HELLO_EXIT_CODE=1: the policy is about the code the program returns" \
-    cond_pods_exited failing-job 1
+    cond_pods_exited job/failing-job 1
 }

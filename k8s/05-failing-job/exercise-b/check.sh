@@ -12,5 +12,8 @@ grade() {
     cond_job_count failing-job-policy failed 3
   verify "every pod exited with code 1" \
     "HELLO_EXIT_CODE sets the code; leave the FailJob rule for 42 as it is" \
-    cond_pods_exited failing-job-policy 1
+    cond_pods_exited job/failing-job-policy 1
+  verify "its FailJob rule for exit code 42 is still there" \
+    "leave the podFailurePolicy as it is: exit code 1 is retried because the rule lists 42 only, not because the rule is gone" \
+    cond_failjob_rule failing-job-policy 42
 }

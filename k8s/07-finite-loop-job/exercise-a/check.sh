@@ -9,8 +9,8 @@ grade() {
     cond_job_complete finite-loop
   verify "it printed 'Counting!' exactly three times" \
     "HELLO_COUNT says how many lines, HELLO_MESSAGE what they say" \
-    cond_log_lines finite-loop 'Counting!' 3 3
+    cond_log_lines job/finite-loop 'Counting!' 3 3
   verify "its pod exited with code 0" \
     "hello-loop exits 0 after HELLO_COUNT lines; any other code means it did not get there" \
-    cond_pods_exited finite-loop 0
+    cond_pods_exited job/finite-loop 0
 }

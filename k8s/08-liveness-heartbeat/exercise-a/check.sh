@@ -10,6 +10,9 @@ grade() {
   verify "Deployment liveness-heartbeat is rolled out and ready" \
     "wait for the rollout: kubectl -n hello-demo rollout status deploy/liveness-heartbeat" \
     cond_rolled_out liveness-heartbeat
+  verify "it still has both probes, liveness and readiness" \
+    "keep the livenessProbe and the readinessProbe as they are; what makes the worker stall is one variable" \
+    cond_probes liveness-heartbeat
   verify "its worker printed at least 20 lines (40 s of work)" \
     "one line every 2 s: give it 40 s; if it stops at about 15 lines, is HELLO_STALL_AFTER still set?" \
     cond_log_lines liveness-heartbeat 'Hello, World!' 20
