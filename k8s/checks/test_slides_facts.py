@@ -32,7 +32,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "slides"))
 import slides as deck  # noqa: E402  (what `make slides` assembles is what is checked)
-from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, render  # noqa: E402
+from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, load_yaml_docs, render  # noqa: E402
 from readme_rules import (  # noqa: E402
     FACT_RULES, FACTS_SHEET, check_against_manifests, check_illustrative, check_kubectl_namespace, check_rollout_time,
     pinned_versions,
@@ -161,8 +161,16 @@ def test_every_command_on_a_slide_is_one_the_tests_run(source):
     assert problems == []
 
 
+def course() -> list[Path]:
+    """The lessons k8s/kustomization.yaml applies (as test_readme_facts.py's course): a lesson folder
+    outside it is a copy, whose slides still show its original's number."""
+    (doc,) = load_yaml_docs(K8S / "kustomization.yaml")
+    return [K8S / entry for entry in doc["resources"] if K8S / entry in lesson_dirs()]
+
+
 def test_every_lesson_shows_how_to_play_it_and_check_its_exercises():
-    for folder in lesson_dirs():
+    assert course()
+    for folder in course():
         commands = set(shown_commands((folder / "slides.md").read_text()))
         n = lesson_number(folder)
         assert f"./lesson {n}" in commands, folder.name
