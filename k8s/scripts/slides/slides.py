@@ -276,7 +276,8 @@ without running them.</p>
 <p>The kit's SHA-256 is published with it: the line for <code>{kit}.tar.gz</code> in the release's
 <code>SHA256SUMS</code>, or the file <code>{kit}.tar.gz.sha256</code> that <code>make kit</code> writes beside the
 archive (and prints). Save that line next to the download and check it:</p>
-<pre>shasum -a 256 -c {kit}.tar.gz.sha256     # Linux: sha256sum -c {kit}.tar.gz.sha256</pre>
+<pre>shasum -a 256 -c {kit}.tar.gz.sha256      # macOS (and Linux with Perl)
+sha256sum -c {kit}.tar.gz.sha256          # Linux</pre>
 <p>It must say <code>{kit}.tar.gz: OK</code>. Inside the unpacked kit, {code("./load verify")} checks every file
 against the kit's own <code>SHA256SUMS</code>.</p>
 
