@@ -154,8 +154,8 @@ KIT_NODE_IMAGE ?= 0
 KIT ?=
 KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
 
-kit: $(IMAGES_DEPS) sbom ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), every lesson folder whole, ./doctor ./load ./lesson ./check, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
-	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
+kit: $(IMAGES_DEPS) sbom slides ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz (and its .sha256): both images (amd64+arm64), every lesson folder whole, ./doctor ./load ./lesson ./check, the slides and the handout, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
+	$(IMAGE_ENV) ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' KIT_SLIDES_DIR=dist/slides \
 	  KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)' images/build-kit dist
 
 test-kit: kit tools ## The kit (pytest): unpacked outside the repo, verified, loaded into a clean engine and run; damaged kits refused; its commands under dash, bash --posix, posh, busybox sh on the simulated cluster
