@@ -235,15 +235,16 @@ def handout_html(pins: dict[str, str]) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hello-k8s workshop {version}: handout</title>
 <style>
-@page {{ size: A4; margin: 14mm 15mm; }}
-body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 10pt; line-height: 1.35; color: #1b1b1b; }}
+@page {{ size: A4; margin: 12mm 14mm; }}
+body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 9.5pt; line-height: 1.3; color: #1b1b1b; }}
+section {{ break-inside: avoid; }}
 h1 {{ font-size: 17pt; margin: 0 0 2mm; }}
-h2 {{ font-size: 12pt; margin: 5mm 0 1.5mm; border-bottom: 1px solid #999; break-after: avoid; }}
+h2 {{ font-size: 12pt; margin: 3.5mm 0 1.5mm; border-bottom: 1px solid #999; break-after: avoid; }}
 pre {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 9.5pt; background: #eef1f5; padding: 1.5mm 2.5mm; margin: 1.5mm 0; break-inside: avoid; }}
 td code {{ white-space: nowrap; }}
 code {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 9pt; background: #eef1f5; padding: 0 2px; }}
 ol li {{ margin-bottom: 1.5mm; }} ol li span {{ color: #444; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border: 1px solid #bbb; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 9pt; }} th:nth-child(n+3) {{ white-space: nowrap; }} td, th {{ border: 1px solid #bbb; padding: 0.8mm 2mm; text-align: left; vertical-align: top; }}
 th {{ background: #e4e8ee; }} td:first-child {{ width: 6mm; text-align: right; }}
 p {{ margin: 1.5mm 0; }}
 </style></head><body>
@@ -253,38 +254,38 @@ prints it every 2 s until stopped), their images of about a megabyte, and {len(r
 You need Docker, kind {pins["KIND_VERSION"]} or newer (or minikube) and kubectl {pins["KUBECTL_VERSION"]}.
 Nothing else: the kit's commands are POSIX <code>sh</code>.</p>
 
-<h2>The day before: <code>./doctor</code></h2>
+<section><h2>The day before: <code>./doctor</code></h2>
 <p>In the unpacked kit run {code(doctor[0] if doctor else "./doctor")}: one line per check, marked
 <code>[ ok ]</code>, <code>[warn]</code>, <code>[FAIL]</code> or <code>[skip]</code>, with the fix for anything
-that is not ok. Fix every <code>[FAIL]</code> line before the workshop.</p>
+that is not ok. Fix every <code>[FAIL]</code> line before the workshop.</p></section>
 
-<h2>From the kit to lesson 1 in three commands</h2>
+<section><h2>From the kit to lesson 1 in three commands</h2>
 <ol>{step_items}</ol>
 <p>No cluster <code>hello</code> yet? <code>./load kind</code> loads nothing and prints the command that creates it;
-run that, then <code>./load kind</code> again. With minikube: <code>./load minikube</code>.</p>
+run that, then <code>./load kind</code> again. With minikube: <code>./load minikube</code>.</p></section>
 
-<h2>Each lesson: play it, then check your exercise</h2>
+<section><h2>Each lesson: play it, then check your exercise</h2>
 <table><tr><th>#</th><th>Lesson</th><th>Play it</th><th>Check your exercise</th></tr>
 {"".join(rows)}
 </table>
 <p>The exercise is the lesson README's <b>Your turn</b>: edit <code>k8s/NN-…/exercise-X/start/</code>, apply it with
 <code>kubectl apply -k</code>, then run the check (one line per condition, exit 0 when every one is met).
 <code>solution/</code> next to it is the reference. <code>DRY_RUN=1 ./lesson N</code> prints a lesson's commands
-without running them.</p>
+without running them.</p></section>
 
-<h2>Is my kit the real one?</h2>
+<section><h2>Is my kit the real one?</h2>
 <p>The kit's SHA-256 is published with it: the line for <code>{kit}.tar.gz</code> in the release's
 <code>SHA256SUMS</code>, or the file <code>{kit}.tar.gz.sha256</code> that <code>make kit</code> writes beside the
 archive (and prints). Save that line next to the download and check it:</p>
 <pre>shasum -a 256 -c {kit}.tar.gz.sha256      # macOS (and Linux with Perl)
 sha256sum -c {kit}.tar.gz.sha256          # Linux</pre>
 <p>It must say <code>{kit}.tar.gz: OK</code>. Inside the unpacked kit, {code("./load verify")} checks every file
-against the kit's own <code>SHA256SUMS</code>.</p>
+against the kit's own <code>SHA256SUMS</code>.</p></section>
 
-<h2>Help</h2>
+<section><h2>Help</h2>
 <p>Ask the presenter, and paste the output of <code>./doctor</code>: its marks read the same without colour.
 The kit's <code>README.md</code> has the details (what is inside, exit codes, minikube, Docker only); each
-lesson's folder has its README. Online: {html.escape(repo)} (issues: {html.escape(repo)}/issues).</p>
+lesson's folder has its README. Online: {html.escape(repo)} (issues: {html.escape(repo)}/issues).</p></section>
 </body></html>
 """
 
