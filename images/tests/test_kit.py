@@ -285,7 +285,7 @@ def test_the_rest_of_k8s_is_as_in_the_repository(kit):
 
 
 def test_kustomize_works_from_the_kit(kit):
-    result = in_kit(kit, ["kubectl", "kustomize", "k8s/01-deployment-crashloop"])
+    result = in_kit(kit, ["kubectl", "kustomize", LESSONS[0]])
     assert result.returncode == 0 and f"image: hello-once:{VERSION}" in result.stdout, result.stderr[-500:]
     result = in_kit(kit, ["kubectl", "kustomize", "k8s"])
     assert result.returncode == 0, result.stderr[-500:]
@@ -510,7 +510,7 @@ def test_load_kind_with_a_cluster_loads_both_archives(kit, shell, tmp_path, node
     loads = [c for c in calls(state) if c.startswith("kind load")]
     assert loads == [f"kind load image-archive images/{node_arch}/{i}.tar --name hello" for i in ("hello-once", "hello-loop")]
     out = lines(result.stdout)
-    assert "    kubectl --context kind-hello apply -k k8s/01-deployment-crashloop" in out
+    assert f"    kubectl --context kind-hello apply -k {LESSONS[0]}" in out
     assert any(line.startswith("    ./lesson 1 ") for line in out), "in a kit it suggests ./lesson 1"
 
 
@@ -575,7 +575,7 @@ def test_lesson_1_on_the_simulated_cluster(kit_copy, shell, tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert not [line for line in out.splitlines() if line.startswith("FAIL")], out
-    assert "kubectl --context kind-hello -n hello-demo apply -k k8s/01-deployment-crashloop" in calls(state)
+    assert f"kubectl --context kind-hello -n hello-demo apply -k {LESSONS[0]}" in calls(state)
 
 
 def grade(kit: Path, tmp_path: Path, n: int, x: str, folder: str, shell: list[str]) -> subprocess.CompletedProcess:
