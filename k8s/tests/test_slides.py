@@ -1,10 +1,11 @@
 """The deck and the handout (`make test-slides`, part of `make test`, after `make slides`):
 
-- the PDF has one page per slide: at least three per lesson plus the opening and the close; the
-  PowerPoint file has every slide with its notes; the handout is at most two A4 pages and names, for
-  every lesson folder, the command that plays it and the one that checks each of its exercises;
+- nothing rendered is committed; the PDF has one page per slide: at least three per lesson plus the
+  opening and the close; the PowerPoint file has every slide with its notes; the handout is at most
+  two A4 pages and names, for every lesson folder, the command that plays it and the one that checks
+  each of its exercises;
 - headless Chromium opens the HTML with every host unresolvable (--host-resolver-rules="MAP *
-  ~NOTFOUND"): no request fails and none leaves the file (http, https, ws), the presenter view shows
+  ~NOTFOUND"): no request fails and none leaves the file (http, https or any other), the presenter view shows
   the notes; screenshots of the first slide, a diagram slide and a command slide are not blank, and
   the diagram is loaded and drawn; the same probe catches a deck that loads something over https;
 - in a scratch copy of the repository, editing one lesson's slides.md changes the deck, and a new
@@ -144,6 +145,12 @@ def test_the_handout_has_the_tested_commands(built):
             assert f"./check {n}" + ("" if x == "a" else f" {x}") in text
     assert f"shasum -a 256 -c {kit}.tar.gz.sha256" in text and f"{kit}.tar.gz: OK" in text
     assert "./load verify" in text and pins["HELLO_REPOSITORY"] in text
+
+
+def test_no_rendered_deck_is_committed():
+    """The deck is only ever generated: no HTML, PDF or PowerPoint file is tracked, nothing under dist/."""
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert [p for p in out if p.startswith("dist/") or p.endswith((".pptx", ".pdf", ".html"))] == []
 
 
 # ------------------------------------------------------------------------------ offline in a browser
