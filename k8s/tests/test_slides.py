@@ -86,10 +86,11 @@ def probe(html: Path, where: Path, *slides: int) -> dict:
 
 
 # ------------------------------------------------------------------------------ the files
-def test_every_lesson_has_three_to_six_slides_with_notes():
+def test_every_lesson_has_three_to_six_slides_with_notes_and_its_picture():
     for folder in LESSONS:
         slides = deck.split_slides((folder / "slides.md").read_text())
         assert 3 <= len(slides) <= 6, f"{folder.name}/slides.md: {len(slides)} slides"
+        assert any(deck.DIAGRAM.search(slide) for slide in slides), f"{folder.name}/slides.md shows no diagram"
         for i, slide in enumerate(slides, 1):
             notes = " ".join(deck.notes(slide))
             for part in ("Say:", "Point at:", "Time:"):
