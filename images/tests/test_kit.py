@@ -6,6 +6,9 @@ unpacked outside the repository as an attendee would, then:
   identical to k8s/scripts/*; every lesson folder whole (diff -r against the repository; a README
   differs only by the links images/kit-links points at the repository); kustomize works from the kit;
   every relative link of every README resolves inside the kit; nothing that needs make, bash or Python;
+  the slides (the deck's HTML and PDF, the handout) as make slides wrote them, and the README saying
+  how to present from them; the archive's SHA-256 beside it, checked by `sha256sum -c` and `shasum -a
+  256 -c` (the handout's command), a changed byte refused;
 - the kit's own doctor (real tools, and on the stand-ins under every shell: no bash line, no make line);
 - images/build-kit's refusals (KIT_PLATFORMS, KIT_NODE_IMAGE=1 without the node image, no SBOMs,
   a VERSION that is not the workspace's): exit 2, one line, nothing written;
@@ -63,6 +66,7 @@ BUDGET = 5 * 1024 * 1024
 GREETING = "Hello, World!"
 LABEL = "hello-k8s.test=test-kit"
 COMMANDS = ("doctor", "load", "lesson", "check")  # the kit's root: copies of k8s/scripts/*
+SLIDES = ("hello-k8s.html", "hello-k8s.pdf", "handout.pdf")  # the kit's slides/: from make slides
 SHELLCHECK = ROOT / ".venv" / "bin" / "shellcheck"
 
 
@@ -177,7 +181,41 @@ def test_sha256sums_covers_every_other_file(kit):
 def test_kit_carries_the_images_sboms_licences_and_readme(kit):
     wanted = [f"images/{a}/{i}.tar" for a in ("amd64", "arm64") for i in ("hello-once", "hello-loop")]
     wanted += ["sbom/hello-once.cdx.json", "sbom/hello-loop.cdx.json", "LICENSE-MIT", "LICENSE-APACHE", "README.md"]
+    wanted += [f"slides/{name}" for name in SLIDES]
     assert [f for f in wanted if not (kit / f).is_file()] == []
+
+
+def test_the_kits_slides_are_the_ones_make_slides_wrote(kit):
+    """The deck (HTML and PDF) and the handout, byte for byte; the PowerPoint file stays out (its
+    slide images would not fit the budget)."""
+    assert sorted(p.name for p in (kit / "slides").iterdir()) == sorted(SLIDES)
+    for name in SLIDES:
+        assert (kit / "slides" / name).read_bytes() == (ROOT / "dist" / "slides" / name).read_bytes(), name
+
+
+def test_the_kit_readme_says_how_to_present(kit):
+    text = " ".join((kit / "README.md").read_text().split())
+    for words in ("slides/hello-k8s.html", "presenter view", "slides/hello-k8s.pdf", "slides/handout.pdf"):
+        assert words in text, words
+
+
+@pytest.mark.parametrize("check", [["sha256sum", "-c"], ["shasum", "-a", "256", "-c"]], ids=["sha256sum", "shasum"])
+def test_the_archive_has_its_sha256_beside_it(archive, check, tmp_path):
+    """make kit writes NAME.tar.gz.sha256; the handout's command checks a download with it."""
+    line = Path(f"{archive}.sha256").read_text()
+    assert re.fullmatch(rf"[0-9a-f]{{64}}  {re.escape(archive.name)}\n", line), line
+    download = tmp_path / "Downloads"
+    download.mkdir()
+    shutil.copy(archive, download / archive.name)
+    (download / f"{archive.name}.sha256").write_text(line)
+    result = run([*check, f"{archive.name}.sha256"], cwd=download)
+    assert result.returncode == 0 and result.stdout.strip() == f"{archive.name}: OK", result.stdout + result.stderr
+    with (download / archive.name).open("r+b") as handle:  # one byte changed: refused
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    assert run([*check, f"{archive.name}.sha256"], cwd=download).returncode != 0
 
 
 def test_kit_readme_names_this_version_and_the_pinned_kind(kit):
@@ -304,7 +342,8 @@ def test_nothing_in_the_kit_needs_bash_or_python(kit):
     line names python. (make: the doctor asks for it only in the repository, a test below checks.)"""
     offenders = []
     for path in sorted(kit.rglob("*")):
-        if not path.is_file() or path.suffix in (".tar", ".json") or path.name == "SHA256SUMS":
+        if not path.is_file() or path.suffix in (".tar", ".json") or path.name == "SHA256SUMS" or path.parent.name == "slides":
+            # slides/: the rendered deck and handout (HTML and PDF), read by a browser, not run
             continue
         if path.name == "test_lesson.py" and path.parent.parent.name == "k8s":
             continue  # a lesson's own static checks (make check-k8s), carried with its folder, never run here

@@ -1,6 +1,6 @@
 """A lesson is its folder: in a scratch copy of the repository, copying a lesson folder to
 k8s/99-copy/ and editing no other file is enough for the demo, `make lesson-99`, `make check-99`,
-the manifest checks and the kit to take it in (run by `make test-kit`, which has the engine and
+the manifest checks, the kit and its slides to take it in (run by `make test-kit`, which has the engine and
 the images the kit step needs). Also: no script or test outside a lesson's folder names a lesson folder."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def scratch(tmp_path_factory) -> Path:
         shutil.copy2(ROOT / path, root / path)
     first = sorted(p for p in (ROOT / "k8s").glob("[0-9][0-9]-*") if (p / "lesson.sh").is_file())[0]
     shutil.copytree(root / "k8s" / first.name, root / "k8s" / "99-copy")
-    for linked in (".venv", "target", ".cache/cargo-tools"):
+    for linked in (".venv", "target", ".cache/cargo-tools", ".cache/mermaid", ".cache/marp"):
         if (ROOT / linked).exists():
             (root / linked).parent.mkdir(parents=True, exist_ok=True)
             (root / linked).symlink_to(ROOT / linked)
@@ -84,6 +84,11 @@ def test_make_kit_takes_the_copied_lesson(scratch):
             return {n[len(prefix):] for n in names if n.startswith(prefix)}
 
         assert inside("99-copy") and inside("99-copy") == inside(first), "the kit carries the copied lesson whole"
+        assert f"{top}/slides/hello-k8s.html" in names
+        # make kit ran make slides: the deck has the copied lesson's slides too, after the others.
+        deck = (scratch / "dist" / "slides" / "hello-k8s.md").read_text()
+        headers = re.findall(r"^<!-- header: \"(Lesson \d+):", deck, re.M)
+        assert headers[-1] == "Lesson 99" and len(headers) == len(set(headers)), headers  # named by its folder
     finally:
         for image in ("hello-once", "hello-loop"):
             subprocess.run(["docker", "image", "rm", f"{image}:{tag}"], capture_output=True)
