@@ -300,6 +300,8 @@ pub struct Running {
     /// The program's PID as seen from here (for `--pid` runs, the child of `unshare`).
     pid: i32,
     stdout_lines: Receiver<String>,
+    /// The threads reading stdout and stderr; each ends at EOF.
+    readers: [thread::JoinHandle<()>; 2],
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
@@ -383,7 +385,7 @@ impl Running {
         let stdout = Arc::new(Mutex::new(String::new()));
         let stdout_all = Arc::clone(&stdout);
         let stdout_pipe = child.stdout.take();
-        thread::spawn(move || {
+        let stdout_reader = thread::spawn(move || {
             let Some(stdout_pipe) = stdout_pipe else {
                 return; // given, not captured
             };
@@ -398,7 +400,7 @@ impl Running {
         let stderr = Arc::new(Mutex::new(String::new()));
         let stderr_pipe = child.stderr.take();
         let stderr_all = Arc::clone(&stderr);
-        thread::spawn(move || {
+        let stderr_reader = thread::spawn(move || {
             let Some(mut stderr_pipe) = stderr_pipe else {
                 return;
             };
@@ -414,6 +416,7 @@ impl Running {
             child,
             pid,
             stdout_lines,
+            readers: [stdout_reader, stderr_reader],
             stdout,
             stderr,
         }
@@ -523,20 +526,16 @@ impl Running {
             }
             thread::sleep(Duration::from_millis(5));
         };
-        // The reader threads finish at EOF, which follows the exit; give them a moment.
+        // The reader threads finish at EOF, which follows the exit (unless something the program
+        // started still holds a pipe): wait for them, within bounds, so no output is missed on
+        // a busy machine.
         let settle = Instant::now() + Duration::from_secs(2);
-        let mut stdout = self.stdout.lock().unwrap().clone();
-        while Instant::now() < settle {
-            thread::sleep(Duration::from_millis(20));
-            let now = self.stdout.lock().unwrap().clone();
-            if now == stdout {
-                break;
-            }
-            stdout = now;
+        while !self.readers.iter().all(thread::JoinHandle::is_finished) && Instant::now() < settle {
+            thread::sleep(Duration::from_millis(2));
         }
         Finished {
             status,
-            stdout,
+            stdout: self.stdout_so_far(),
             stderr: self.stderr(),
         }
     }
