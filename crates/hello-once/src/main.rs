@@ -41,7 +41,15 @@ impl Program for Args {
 }
 
 fn main() -> ExitCode {
+    // Handlers before anything else, parsing and the first log line included: as PID 1 the kernel
+    // drops a SIGTERM that finds no handler, and a log line on a blocked stderr takes a 10 ms
+    // attempt. They only record the signal; each step below looks at it.
+    let stop = StopFlag::install();
     let args: Args = cli::start();
+    let stop = match stop {
+        Ok(stop) => stop,
+        Err(err) => return setup_failed(&err),
+    };
     let mut lines = MessageLines::new(&args.message);
     tracing::info!(
         text = args.message.as_str(),
@@ -50,13 +58,12 @@ fn main() -> ExitCode {
         pid = std::process::id(),
         "starting"
     );
+    if let Some(signal) = stop.received() {
+        return stopped(&mut lines, signal, "before the line was printed");
+    }
     if args.delay.is_zero() {
         // Nothing to wait for: no runtime, just the line. The handlers only record a signal, so a
         // stdout that blocks (a full pipe nobody reads) cannot keep even PID 1 from stopping.
-        let stop = match StopFlag::install() {
-            Ok(stop) => stop,
-            Err(err) => return setup_failed(&err),
-        };
         return match lines.write_unless(|| stop.received()) {
             Ok(None) => finish(args.exit_code, "printed the message"),
             Ok(Some(signal)) => stopped(&mut lines, signal, "while stdout was blocked"),
@@ -64,8 +71,11 @@ fn main() -> ExitCode {
         };
     }
     run(async {
-        // Handlers first, so a SIGTERM right after the line is ours to handle, even as PID 1.
+        // The runtime's handlers; a signal that came before them is in the flag.
         let mut signals = StopSignals::install(SignalMode::Handle)?;
+        if let Some(signal) = stop.received() {
+            return Ok(stopped(&mut lines, signal, "before the line was printed"));
+        }
         let written = tokio::select! {
             biased;
             signal = signals.recv() => {

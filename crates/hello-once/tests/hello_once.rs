@@ -6,9 +6,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_all_refused, assert_bad_input, assert_help_and_version, run, run_as_stranger,
-    signal_and_time, spawn_blocked_on_stdout, BadInput, Running, Streams, PROMPTLY, SIGINT,
-    SIGTERM,
+    assert_all_refused, assert_bad_input, assert_help_and_version, early_sigterm_sweep_as_pid1,
+    run, run_as_stranger, signal_and_time, spawn_blocked_on_stdout, BadInput, Running, Streams,
+    PROMPTLY, SIGINT, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
@@ -267,6 +267,17 @@ fn a_signal_while_stdout_is_blocked_drops_the_line_and_exits_128_plus_signal() {
     assert_blocked_line_dropped(&[], SIGINT, 130, true);
     // With a delay the line comes first, and the signal wins over it.
     assert_blocked_line_dropped(&["--delay", "1h"], SIGTERM, 143, true);
+}
+
+/// SIGTERM and SIGINT are handled from the start (issue 25, item 1): as PID 1, a SIGTERM that
+/// comes while the "starting" line waits on a blocked stderr is not dropped by the kernel. Without
+/// a delay stdout is blocked too; with one, the line is printed and the delay is what the signal
+/// cuts short.
+#[test]
+fn as_pid1_sigterm_from_the_first_moment_with_stderr_blocked_exits_143_at_once() {
+    for (args, stdout_blocked) in [(&[][..], true), (&["--delay", "1h"][..], false)] {
+        early_sigterm_sweep_as_pid1(BIN, args, stdout_blocked, 143, AT_ONCE);
+    }
 }
 
 // ---- stdout and stderr that cannot be written (items 6 and 8).

@@ -215,6 +215,21 @@ impl UnreadPipe {
         }
     }
 
+    /// A pipe that is full before the program starts: its very first write blocks, as stderr
+    /// does when a terminal is paused or a log reader stalled before the program ran.
+    pub fn full() -> Self {
+        let pipe = Self::new();
+        // SAFETY: F_GETPIPE_SZ on a pipe we own.
+        let capacity = unsafe { libc::fcntl(pipe.write.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        let filler = vec![b'.'; usize::try_from(capacity).expect("a pipe size")];
+        // Exactly the capacity fits, so this blocking write returns at once.
+        // SAFETY: the pointer and length describe `filler`.
+        let n =
+            unsafe { libc::write(pipe.write.as_raw_fd(), filler.as_ptr().cast(), filler.len()) };
+        assert_eq!(n, capacity as isize, "fill the pipe");
+        pipe
+    }
+
     /// The writing end, for a child's stdout.
     pub fn writer(&self) -> Stdio {
         Stdio::from(self.write.try_clone().expect("dup the pipe"))
@@ -426,6 +441,18 @@ impl Running {
         self.pid
     }
 
+    /// Waits until the program itself runs: for a PID-1 run, until the child `unshare` forked
+    /// has exec'd it. From that moment on, a container runtime could signal it.
+    pub fn wait_for_exec(&self, program: &str) {
+        let want = fs::canonicalize(program).expect("the program's path");
+        let exe = format!("/proc/{}/exe", self.pid);
+        let deadline = Instant::now() + PROMPTLY;
+        while fs::read_link(&exe).ok().as_ref() != Some(&want) {
+            assert!(Instant::now() < deadline, "{program} was never exec'd");
+            thread::sleep(Duration::from_micros(100));
+        }
+    }
+
     /// Waits for the next line on stdout.
     pub fn next_line(&self, timeout: Duration) -> String {
         self.stdout_lines.recv_timeout(timeout).unwrap_or_else(|e| {
@@ -505,6 +532,22 @@ impl Running {
                 .unwrap_or(0)
         };
         ticks(11) + ticks(12)
+    }
+
+    /// Whether the program is seen asleep in a write(2) to `fd` (a full pipe) within `within`, as
+    /// `/proc/PID/syscall` shows it: the syscall number, then its first argument, the descriptor.
+    /// A write that is over before this thread looks (a loaded machine) is not seen.
+    pub fn seen_blocked_writing(&self, fd: i32, within: Duration) -> bool {
+        let want = format!("{} {fd:#x} ", libc::SYS_write);
+        let syscall = format!("/proc/{}/syscall", self.pid);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if fs::read_to_string(&syscall).is_ok_and(|now| now.starts_with(&want)) {
+                return true;
+            }
+            thread::sleep(Duration::from_micros(200));
+        }
+        false
     }
 
     /// Waits for the exit, killing the program if it does not come within `timeout`.
@@ -614,4 +657,71 @@ fn forked_child_of(unshare: &mut Child) -> i32 {
 fn process_state(pid: i32) -> Option<char> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// A stop that comes while the program's first write waits on a blocked stderr. The program is
+/// started as PID 1 with stderr (and, when `stdout_blocked`, stdout) on a pipe that is full
+/// before it starts, so its first write (the "starting" line) sleeps in the kernel until its
+/// 10 ms attempt is over; SIGTERM is sent 0, 1, 2 … 20 ms after that write began, one run each.
+/// A handler installed only after that line lets the kernel drop the signal (PID 1), and the
+/// run never ends. Every run must end with `code` within `bound`. Returns the time from the
+/// signal to the exit of each run (printed with their median, for the record), or `None` when a
+/// PID namespace cannot be made here.
+///
+/// The clock starts at the first write, not at exec: between execve(2) and the program's first
+/// instruction (the dynamic loader, Rust's runtime start-up) no program has a handler, and a
+/// signal there is dropped whatever the program does.
+pub fn early_sigterm_sweep_as_pid1(
+    program: &str,
+    args: &[&str],
+    stdout_blocked: bool,
+    code: i32,
+    bound: Duration,
+) -> Option<Vec<Duration>> {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let mut took = Vec::new();
+    for after_ms in 0..=20 {
+        // The first write lasts one 10 ms attempt: a run in which this thread did not get to look
+        // in time is started again.
+        let (running, _pipes) = (0..5)
+            .find_map(|_| {
+                let pipes = (UnreadPipe::full(), UnreadPipe::full());
+                let streams = Streams {
+                    stdout: stdout_blocked.then(|| pipes.0.writer()),
+                    stderr: Some(pipes.1.writer()),
+                };
+                let running = Running::spawn_with(program, &args, &[], streams, true)?;
+                running.wait_for_exec(program);
+                running
+                    .seen_blocked_writing(2, Duration::from_secs(1))
+                    .then_some((running, pipes))
+            })
+            .expect("the first write to stderr seen in one of 5 runs");
+        thread::sleep(Duration::from_millis(after_ms));
+        eprintln!("SIGTERM {after_ms} ms into the first write");
+        let sent = Instant::now();
+        running.signal(SIGTERM);
+        let done = running.wait(PROMPTLY);
+        let elapsed = sent.elapsed();
+        assert_eq!(
+            done.code(),
+            Some(code),
+            "SIGTERM {after_ms} ms into the first write: {done:?}"
+        );
+        assert!(
+            elapsed < bound,
+            "SIGTERM {after_ms} ms into the first write: exit after {elapsed:?}"
+        );
+        took.push(elapsed);
+    }
+    let mut sorted = took.clone();
+    sorted.sort();
+    eprintln!(
+        "{program} {args:?}: SIGTERM 0-20 ms into its first write as PID 1, stderr blocked: \
+         exit {:?} after it (median of {}; max {:?})",
+        sorted[sorted.len() / 2],
+        sorted.len(),
+        sorted[sorted.len() - 1]
+    );
+    Some(took)
 }
