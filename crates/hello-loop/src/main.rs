@@ -100,6 +100,11 @@ fn main() -> ExitCode {
     if args.signals == SignalMode::Ignore {
         bounded::disable();
     }
+    // Before the first write (a refused heartbeat path is one): an inherited mask that blocks
+    // the write timer's SIGALRM is undone. SIGTERM and SIGINT: with their handlers, in the runtime.
+    if let Err(err) = bounded::prepare() {
+        return hello_core::shutdown::setup_failed(&err);
+    }
     let max_age = heartbeat::default_max_age(args.interval);
     let heartbeat = args
         .heartbeat_path()

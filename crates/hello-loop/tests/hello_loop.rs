@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use hello_testkit::{
     assert_all_refused, assert_bad_input, assert_help_and_version, read_one_line_then_close, run,
-    run_as_stranger, BadInput, Running, Streams, PROMPTLY, SIGINT, SIGKILL, SIGTERM,
+    run_as_stranger, signal_and_time, spawn_on_full_stdout_masked, BadInput, Launch, Running,
+    Streams, PROMPTLY, SIGALRM, SIGINT, SIGKILL, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
@@ -474,4 +475,39 @@ fn a_read_only_stdout_is_an_error() {
         "{}",
         done.stderr
     );
+}
+
+// ---- An inherited signal mask (issue 25, item 9).
+
+/// A parent can start the program with signals blocked, and the mask survives fork and exec
+/// (sigprocmask(2), execve(2)): a blocked SIGTERM would then stay pending for ever, and a blocked
+/// SIGALRM would leave a write to a blocked stdout unbounded. Both must still stop it, plainly
+/// and as PID 1.
+#[test]
+fn an_inherited_blocked_mask_does_not_defeat_the_stop() {
+    for as_pid1 in [false, true] {
+        let launch = Launch {
+            as_pid1,
+            blocked: vec![SIGTERM, SIGINT, SIGALRM],
+            ..Launch::default()
+        };
+        let args = [
+            std::ffi::OsStr::new("--interval"),
+            std::ffi::OsStr::new(HOUR),
+        ];
+        let Some(running) = Running::launch(BIN, &args, &[], launch) else {
+            return;
+        };
+        assert_graceful(started(running), SIGTERM, "SIGTERM");
+
+        let blocked = [SIGALRM];
+        let Some((running, _pipe)) =
+            spawn_on_full_stdout_masked(BIN, &["--interval", HOUR], as_pid1, &blocked)
+        else {
+            return;
+        };
+        let (took, done) = signal_and_time(running, SIGTERM);
+        assert_eq!(done.code(), Some(0), "as PID 1: {as_pid1}: {done:?}");
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+    }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use hello_core::bounded;
 use hello_core::cli::{self, LogArgs, Program, DEFAULT_MESSAGE};
 use hello_core::exit::{finish, output_failed};
 use hello_core::output::MessageLines;
@@ -43,8 +44,9 @@ impl Program for Args {
 fn main() -> ExitCode {
     // Handlers before anything else, parsing and the first log line included: as PID 1 the kernel
     // drops a SIGTERM that finds no handler, and a log line on a blocked stderr takes a 10 ms
-    // attempt. They only record the signal; each step below looks at it.
-    let stop = StopFlag::install();
+    // attempt. They only record the signal; each step below looks at it. Then the write timer's
+    // SIGALRM: an inherited mask that blocks any of the three is undone.
+    let stop = StopFlag::install().and_then(|stop| bounded::prepare().map(|()| stop));
     let args: Args = cli::start();
     let stop = match stop {
         Ok(stop) => stop,

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use hello_testkit::{
     assert_all_refused, assert_bad_input, assert_help_and_version, early_sigterm_sweep_as_pid1,
-    run, run_as_stranger, signal_and_time, spawn_blocked_on_stdout, BadInput, Running, Streams,
-    PROMPTLY, SIGINT, SIGTERM,
+    run, run_as_stranger, signal_and_time, spawn_blocked_on_stdout, spawn_on_full_stdout_masked,
+    BadInput, Launch, Running, Streams, PROMPTLY, SIGALRM, SIGINT, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
@@ -375,4 +375,33 @@ fn rust_log_values_that_would_hide_every_line_are_refused() {
     }
     let targeted = run(BIN, &[], &[("RUST_LOG", "warn,hello_core=info")]);
     assert!(targeted.stderr.contains("exiting code=0"), "{targeted:?}");
+}
+
+// ---- An inherited signal mask (issue 25, item 9).
+
+/// Started with SIGTERM, SIGINT and SIGALRM blocked by its parent (the mask survives fork and
+/// exec), the delay and a blocked stdout still end at once on SIGTERM, plainly and as PID 1.
+#[test]
+fn an_inherited_blocked_mask_does_not_defeat_the_stop() {
+    for as_pid1 in [false, true] {
+        let launch = Launch {
+            as_pid1,
+            blocked: vec![SIGTERM, SIGINT, SIGALRM],
+            ..Launch::default()
+        };
+        let args = [OsStr::new("--delay"), OsStr::new("1h")];
+        let Some(running) = Running::launch(BIN, &args, &[], launch) else {
+            return;
+        };
+        signal_during_delay(running, SIGTERM, 143, "SIGTERM");
+
+        let blocked = [SIGTERM, SIGALRM];
+        let Some((running, _pipe)) = spawn_on_full_stdout_masked(BIN, &[], as_pid1, &blocked)
+        else {
+            return;
+        };
+        let (took, done) = signal_and_time(running, SIGTERM);
+        assert_eq!(done.code(), Some(143), "as PID 1: {as_pid1}: {done:?}");
+        assert!(took < AT_ONCE, "took {took:?}");
+    }
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use libc::{SIGINT, SIGKILL, SIGTERM};
+pub use libc::{SIGALRM, SIGINT, SIGKILL, SIGTERM};
 
 /// Upper bound for anything that should happen "at once".
 pub const PROMPTLY: Duration = Duration::from_secs(5);
@@ -193,6 +193,17 @@ pub struct Streams {
     pub stderr: Option<Stdio>,
 }
 
+/// How to start a program, beyond its arguments and environment ([`Running::launch`]).
+#[derive(Default)]
+pub struct Launch {
+    pub streams: Streams,
+    /// As PID 1 of a new PID namespace (`unshare --pid --fork`), as in a container.
+    pub as_pid1: bool,
+    /// Signals the program inherits blocked, from a parent that blocked them before it started:
+    /// the mask survives fork(2) and execve(2), `unshare` included.
+    pub blocked: Vec<i32>,
+}
+
 /// A pipe that is held open and never read, like `docker run … | less` left on its first page:
 /// once its buffer is full, every write(2) to it blocks.
 pub struct UnreadPipe {
@@ -292,6 +303,35 @@ pub fn spawn_blocked_on_stdout(
     Some((running, pipe))
 }
 
+/// Starts `program` with stdout on a pipe that is full before it starts and `blocked` signals
+/// in the mask it inherits, and waits until it sleeps in its first write to stdout. Its write
+/// has taken nothing yet, so a signal handler installed with SA_RESTART (signal-hook's) resumes
+/// it: only the write timer's SIGALRM cuts it short. `None` as in [`Running::launch`].
+pub fn spawn_on_full_stdout_masked(
+    program: &str,
+    args: &[&str],
+    as_pid1: bool,
+    blocked: &[i32],
+) -> Option<(Running, UnreadPipe)> {
+    let pipe = UnreadPipe::full();
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(pipe.writer()),
+            stderr: None,
+        },
+        as_pid1,
+        blocked: blocked.to_vec(),
+    };
+    let running = Running::launch(program, &args, &[], launch)?;
+    assert!(
+        running.seen_blocked_writing(1, PROMPTLY),
+        "never blocked on stdout; stderr:\n{}",
+        running.stderr()
+    );
+    Some((running, pipe))
+}
+
 /// Sends `signal` and waits for the exit: how long it took, and what the run left behind.
 pub fn signal_and_time(running: Running, signal: i32) -> (Duration, Finished) {
     let sent = Instant::now();
@@ -343,21 +383,37 @@ impl Running {
         streams: Streams,
         as_pid1: bool,
     ) -> Option<Self> {
-        if as_pid1 && !pid_namespace_usable() {
+        let launch = Launch {
+            streams,
+            as_pid1,
+            ..Launch::default()
+        };
+        Self::launch(program, args, env, launch)
+    }
+
+    /// Starts a program as `launch` says (see [`Launch`]); `None` when it asks for PID 1 and
+    /// that cannot be done here, as in [`Running::spawn_as_pid1`].
+    pub fn launch(
+        program: &str,
+        args: &[&OsStr],
+        env: &[(&str, &OsStr)],
+        launch: Launch,
+    ) -> Option<Self> {
+        if launch.as_pid1 && !pid_namespace_usable() {
             return None;
         }
-        let wrapper = if as_pid1 {
+        let wrapper = if launch.as_pid1 {
             Wrapper::PidNamespace
         } else {
             Wrapper::Direct
         };
-        Some(Self::start_os(wrapper, program, args, env, streams))
+        Some(Self::start_os(wrapper, program, args, env, launch))
     }
 
     fn start(wrapper: Wrapper, program: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(v))).collect();
-        Self::start_os(wrapper, program, &args, &env, Streams::default())
+        Self::start_os(wrapper, program, &args, &env, Launch::default())
     }
 
     fn start_os(
@@ -365,8 +421,13 @@ impl Running {
         program: &str,
         args: &[&OsStr],
         env: &[(&str, &OsStr)],
-        streams: Streams,
+        launch: Launch,
     ) -> Self {
+        let Launch {
+            streams,
+            as_pid1: _,
+            blocked,
+        } = launch;
         let mut command = match wrapper {
             Wrapper::Direct => Command::new(program),
             Wrapper::Stranger => {
@@ -388,6 +449,23 @@ impl Running {
             .stdin(Stdio::null())
             .stdout(streams.stdout.unwrap_or_else(Stdio::piped))
             .stderr(streams.stderr.unwrap_or_else(Stdio::piped));
+        if !blocked.is_empty() {
+            // SAFETY: only sigprocmask, async-signal-safe, between fork and exec, on a mask
+            // prepared before the fork.
+            unsafe {
+                let mut mask: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut mask);
+                for &signal in &blocked {
+                    libc::sigaddset(&mut mask, signal);
+                }
+                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                    if libc::sigprocmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut()) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
