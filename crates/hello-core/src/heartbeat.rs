@@ -3,7 +3,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -100,14 +100,82 @@ impl Heartbeat {
     }
 }
 
+/// The most a heartbeat can hold: three numbers of up to 20 digits, two spaces and a newline are
+/// 63 bytes. Anything longer is not one the loop wrote.
+pub const MAX_BYTES: u64 = 256;
+
+/// The heartbeat's text, read the way a probe must: only from a regular file (what the loop
+/// writes), never through a symlink, and at most [`MAX_BYTES`]. A FIFO would block `open` for
+/// ever, a device such as /dev/zero would never end, and a huge file would be read whole; each
+/// is refused with one line instead. What is at the path is looked at first (lstat, so a device
+/// is not even opened), and the file opened is checked again (fstat), in case it was swapped in
+/// between.
+fn read(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    let failed = |err: io::Error| match err.kind() {
+        io::ErrorKind::NotFound => format!("heartbeat {shown} is missing"),
+        _ if err.raw_os_error() == Some(libc::ELOOP) => {
+            format!("heartbeat {shown} is a symlink, not a regular file (hello-loop writes one)")
+        }
+        _ => format!("heartbeat {shown} cannot be read: {err}"),
+    };
+    let not_regular = |kind: fs::FileType| {
+        format!(
+            "heartbeat {shown} is {}, not a regular file (hello-loop writes one)",
+            file_kind(kind)
+        )
+    };
+    let meta = fs::symlink_metadata(path).map_err(failed)?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        // Never through a symlink, never waiting for a FIFO's writer, never a controlling tty.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(format!(
+            "heartbeat {shown} holds more than {MAX_BYTES} bytes: not a heartbeat hello-loop wrote"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("heartbeat {shown} holds no timestamp"))
+}
+
+/// What a file that is not a regular one is, for the line that refuses it.
+fn file_kind(kind: fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symlink"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "an unknown kind of file"
+    }
+}
+
 /// The verdict of a check: the line to print, and whether the heartbeat is fresh. The maximum
 /// age is `max_age` when given (`--max-age`), else the one the heartbeat carries, else (a file
 /// written by an older hello-loop, with two numbers) `fallback`.
 pub fn check(path: &Path, max_age: Option<Duration>, fallback: Duration) -> Result<String, String> {
-    let text = fs::read_to_string(path).map_err(|err| match err.kind() {
-        io::ErrorKind::NotFound => format!("heartbeat {} is missing", path.display()),
-        _ => format!("heartbeat {} cannot be read: {err}", path.display()),
-    })?;
+    let text = read(path)?;
     let mut numbers = text.split_whitespace().map(str::parse::<u64>);
     let millis = match numbers.next() {
         Some(Ok(millis)) => millis,

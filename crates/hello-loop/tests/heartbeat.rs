@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hello_testkit::{assert_bad_input, run, Finished, Running, Streams, PROMPTLY, SIGTERM};
+use hello_testkit::{assert_bad_input, run, Finished, Launch, Running, Streams, PROMPTLY, SIGTERM};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
 
@@ -350,6 +350,80 @@ fn check_keeps_its_status_when_stderr_is_full() {
             running.wait(PROMPTLY).code(),
             Some(1),
             "missing heartbeat: 1, not an abort"
+        );
+    }
+}
+
+// ---- The probe reads a heartbeat and nothing else, and only a few bytes (issue 25, item 3).
+
+/// `hello-loop check` on `path`, limited to 256 MiB of memory (a runaway read fails fast instead
+/// of taking the machine's): the run, and how many bytes it read in all.
+fn probe_counting_reads(path: &std::path::Path) -> (Finished, u64) {
+    let launch = Launch {
+        max_memory: Some(256 << 20),
+        ..Launch::default()
+    };
+    let args = [std::ffi::OsStr::new("check")];
+    let env = [("HELLO_HEARTBEAT_FILE", path.as_os_str())];
+    Running::launch(BIN, &args, &env, launch)
+        .unwrap()
+        .wait_counting_reads(PROMPTLY)
+}
+
+#[test]
+fn check_refuses_what_is_not_a_regular_file_and_reads_a_bounded_size() {
+    let file = scratch("bounded");
+    let dir = file.parent().unwrap();
+    let beat_env = [("HELLO_HEARTBEAT_FILE", file.to_str().unwrap())];
+    assert_eq!(run(BIN, &["--count", "1"], &beat_env).code(), Some(0));
+    // What the probe reads anyway (the loader, the runtime): its reads of a real heartbeat.
+    let (fresh, baseline) = probe_counting_reads(&file);
+    assert_eq!(fresh.code(), Some(0), "{fresh:?}");
+
+    let fifo = dir.join("fifo");
+    assert!(mknod(&fifo, libc::S_IFIFO | 0o600, 0));
+    let zero_link = dir.join("zero-link");
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    let huge = dir.join("huge");
+    // 1 GiB, sparse: no disk used, and far more than a heartbeat.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let cases: [(&std::path::Path, &str); 5] = [
+        (&fifo, "is a FIFO, not a regular file"),
+        (
+            std::path::Path::new("/dev/zero"),
+            "is a character device, not a regular file",
+        ),
+        (&zero_link, "is a symlink, not a regular file"),
+        (dir, "is a directory, not a regular file"),
+        (&huge, "holds more than 256 bytes"),
+    ];
+    for (path, reason) in cases {
+        let (done, reads) = probe_counting_reads(path);
+        assert_eq!(done.code(), Some(1), "{path:?}: {done:?}");
+        assert_eq!(done.stdout, "", "{path:?}");
+        assert_eq!(
+            done.stderr.lines().count(),
+            1,
+            "{path:?}: {:?}",
+            done.stderr
+        );
+        assert!(
+            done.stderr
+                .contains(&format!("heartbeat {} {reason}", path.display())),
+            "{path:?}: {:?}",
+            done.stderr
+        );
+        let extra = reads.saturating_sub(baseline);
+        assert!(
+            extra <= 4096,
+            "{path:?}: read {extra} bytes more than for a real heartbeat"
+        );
+        eprintln!(
+            "{}: {extra} bytes read beyond a real heartbeat's",
+            path.display()
         );
     }
 }

@@ -202,7 +202,33 @@ pub struct Launch {
     /// Signals the program inherits blocked, from a parent that blocked them before it started:
     /// the mask survives fork(2) and execve(2), `unshare` included.
     pub blocked: Vec<i32>,
+    /// RLIMIT_FSIZE, with SIGXFSZ ignored: a write that would make a file larger than this takes
+    /// what fits and the next one fails with EFBIG, like a disk that fills up half-way through
+    /// a line.
+    pub max_file_size: Option<u64>,
+    /// RLIMIT_AS: a program that reads without end fails within this much memory instead of
+    /// taking the machine's.
+    pub max_memory: Option<u64>,
 }
+
+/// setrlimit(2), soft and hard limit alike; async-signal-safe, for `pre_exec`.
+fn set_limit(resource: LimitResource, bytes: u64) -> std::io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: a valid rlimit.
+    if unsafe { libc::setrlimit(resource, &limit) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(target_env = "gnu")]
+type LimitResource = libc::__rlimit_resource_t;
+#[cfg(not(target_env = "gnu"))]
+type LimitResource = libc::c_int;
 
 /// A pipe that is held open and never read, like `docker run … | less` left on its first page:
 /// once its buffer is full, every write(2) to it blocks.
@@ -322,6 +348,7 @@ pub fn spawn_on_full_stdout_masked(
         },
         as_pid1,
         blocked: blocked.to_vec(),
+        ..Launch::default()
     };
     let running = Running::launch(program, &args, &[], launch)?;
     assert!(
@@ -427,6 +454,8 @@ impl Running {
             streams,
             as_pid1: _,
             blocked,
+            max_file_size,
+            max_memory,
         } = launch;
         let mut command = match wrapper {
             Wrapper::Direct => Command::new(program),
@@ -449,9 +478,9 @@ impl Running {
             .stdin(Stdio::null())
             .stdout(streams.stdout.unwrap_or_else(Stdio::piped))
             .stderr(streams.stderr.unwrap_or_else(Stdio::piped));
-        if !blocked.is_empty() {
-            // SAFETY: only sigprocmask, async-signal-safe, between fork and exec, on a mask
-            // prepared before the fork.
+        if !blocked.is_empty() || max_file_size.is_some() || max_memory.is_some() {
+            // SAFETY: only async-signal-safe calls (sigprocmask, signal, setrlimit) between fork
+            // and exec, on memory prepared before the fork.
             unsafe {
                 let mut mask: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut mask);
@@ -461,6 +490,13 @@ impl Running {
                 std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
                     if libc::sigprocmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut()) != 0 {
                         return Err(std::io::Error::last_os_error());
+                    }
+                    if let Some(bytes) = max_file_size {
+                        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                        set_limit(libc::RLIMIT_FSIZE, bytes)?;
+                    }
+                    if let Some(bytes) = max_memory {
+                        set_limit(libc::RLIMIT_AS, bytes)?;
                     }
                     Ok(())
                 });
@@ -628,6 +664,50 @@ impl Running {
         false
     }
 
+    /// Like [`Running::wait`], and how many bytes the program read: `rchar` of
+    /// `/proc/PID/io`, read from the exited process before it is reaped (waitid(2) with
+    /// WNOWAIT). Every read(2) counts, the dynamic loader's and the runtime's included. Not for
+    /// PID-1 runs (their parent is `unshare`).
+    pub fn wait_counting_reads(mut self, timeout: Duration) -> (Finished, u64) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // SAFETY: waitid on our own child, with a zeroed siginfo it fills in.
+            let exited = unsafe {
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                let flags = libc::WEXITED | libc::WNOWAIT | libc::WNOHANG;
+                let rc = libc::waitid(libc::P_PID, self.pid as libc::id_t, &mut info, flags);
+                assert_eq!(rc, 0, "waitid: {}", std::io::Error::last_os_error());
+                info.si_pid() != 0
+            };
+            if exited {
+                break;
+            }
+            if Instant::now() >= deadline {
+                self.kill_after(timeout);
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        let io = fs::read_to_string(format!("/proc/{}/io", self.pid)).expect("/proc/PID/io");
+        let rchar = io
+            .lines()
+            .find_map(|l| l.strip_prefix("rchar:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("rchar in /proc/PID/io");
+        (self.wait(timeout), rchar)
+    }
+
+    /// The end of a run that overstayed `timeout`: killed, and the test fails.
+    fn kill_after(&mut self, timeout: Duration) -> ! {
+        let _ = self.child.kill();
+        // SAFETY: as in `signal`.
+        unsafe { libc::kill(self.pid, SIGKILL) };
+        let _ = self.child.wait();
+        panic!(
+            "did not exit within {timeout:?}; stderr:\n{}",
+            self.stderr()
+        );
+    }
+
     /// Waits for the exit, killing the program if it does not come within `timeout`.
     pub fn wait(mut self, timeout: Duration) -> Finished {
         let deadline = Instant::now() + timeout;
@@ -636,14 +716,7 @@ impl Running {
                 break status;
             }
             if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                // SAFETY: as in `signal`.
-                unsafe { libc::kill(self.pid, SIGKILL) };
-                let _ = self.child.wait();
-                panic!(
-                    "did not exit within {timeout:?}; stderr:\n{}",
-                    self.stderr()
-                );
+                self.kill_after(timeout);
             }
             thread::sleep(Duration::from_millis(5));
         };
