@@ -100,6 +100,10 @@ impl Heartbeat {
     }
 }
 
+/// How far ahead of the probe's clock a beat may be dated and still count (as 0 s old): enough
+/// for a clock slewed or stepped back by a little, far less than any maximum age (at least 1 s).
+pub const FUTURE_TOLERANCE: Duration = Duration::from_secs(1);
+
 /// The most a heartbeat can hold: three numbers of up to 20 digits, two spaces and a newline are
 /// 63 bytes. Anything longer is not one the loop wrote.
 pub const MAX_BYTES: u64 = 256;
@@ -192,11 +196,27 @@ pub fn check(path: &Path, max_age: Option<Duration>, fallback: Duration) -> Resu
         }
     };
     let max_age = max_age.or(carried).unwrap_or(fallback);
-    let beat = UNIX_EPOCH + Duration::from_millis(millis);
-    // A beat "from the future" (clock stepped back) counts as fresh rather than as a failure.
-    let age = SystemTime::now().duration_since(beat).unwrap_or_default();
-    let shown = crate::values::display_rounded(age);
     let max = crate::values::display(max_age);
+    // In whole milliseconds, as written: no SystemTime arithmetic to overflow on a forged number.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let millis = u128::from(millis);
+    if millis > now + FUTURE_TOLERANCE.as_millis() {
+        // Not proof of life: a clock set back while the loop was stalled would otherwise keep a
+        // dead worker healthy until the clock caught up (and `u64::MAX` for ever).
+        let ahead = Duration::from_millis(u64::try_from(millis - now).unwrap_or(u64::MAX));
+        return Err(format!(
+            "unhealthy: heartbeat {} is dated {} in the future (at most {} ahead is accepted; \
+             was the clock set back?)",
+            path.display(),
+            crate::values::display_rounded(ahead),
+            crate::values::display(FUTURE_TOLERANCE)
+        ));
+    }
+    let age = Duration::from_millis(u64::try_from(now.saturating_sub(millis)).unwrap_or(u64::MAX));
+    let shown = crate::values::display_rounded(age);
     if age <= max_age {
         Ok(format!("healthy: heartbeat {shown} old (max {max})"))
     } else {

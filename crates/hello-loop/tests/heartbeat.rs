@@ -427,3 +427,44 @@ fn check_refuses_what_is_not_a_regular_file_and_reads_a_bounded_size() {
         );
     }
 }
+
+// ---- A beat from the future is no proof of life (issue 25, item 10).
+
+/// A heartbeat dated ahead of the probe's clock (a clock set back while the loop stalled, or a
+/// forged file) must not be healthy until the clock catches up: beyond a second ahead it is stale.
+#[test]
+fn a_heartbeat_dated_in_the_future_is_stale() {
+    let file = scratch("future");
+    let env = [("HELLO_HEARTBEAT_FILE", file.to_str().unwrap())];
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let future = " in the future (at most 1s ahead is accepted";
+    let cases = [
+        (now_ms() + 300, None),
+        (now_ms() + 5_000, Some(future)),
+        (now_ms() + 3_600_000, Some(future)),
+        (u64::MAX, Some(future)),
+    ];
+    for (millis, stale) in cases {
+        // A day's maximum age: only the date can make these stale.
+        std::fs::write(&file, format!("{millis} 1 86400000\n")).unwrap();
+        let done = run(BIN, &["check"], &env);
+        match stale {
+            None => assert_eq!(done.code(), Some(0), "{millis}: {done:?}"),
+            Some(reason) => {
+                assert_eq!(done.code(), Some(1), "{millis}: {done:?}");
+                assert_eq!(done.stderr.lines().count(), 1, "{done:?}");
+                assert!(
+                    done.stderr.starts_with("unhealthy: heartbeat ")
+                        && done.stderr.contains(reason),
+                    "{millis}: {:?}",
+                    done.stderr
+                );
+            }
+        }
+    }
+}
