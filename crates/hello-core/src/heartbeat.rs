@@ -37,23 +37,19 @@ impl Heartbeat {
         &self.path
     }
 
-    /// Records progress: the beat goes to a new staging file beside the heartbeat, which is then
-    /// renamed over it, so a reader sees the old beat or the new one, never half of one.
+    /// Records progress: the beat goes to a new staging file beside the heartbeat, which then
+    /// takes the heartbeat's place, so a reader sees the old beat or the new one, never half of
+    /// one.
     ///
     /// Whatever is at the path must be a regular file (or nothing): a device, a FIFO, a directory
-    /// or a symlink is never replaced. The staging file gets a name of its own (process id and a
-    /// random number) and is created exclusively without following symlinks, so a file already
-    /// there (a planted symlink, a FIFO, another loop's staging file) is never opened; it is
-    /// removed again when anything fails.
+    /// or a symlink is never replaced, not even one swapped in after the path was looked at. The
+    /// staging file gets a name of its own (process id and a random number) and is created
+    /// exclusively without following symlinks, so a file already there (a planted symlink, a
+    /// FIFO, another loop's staging file) is never opened; it is removed again when anything
+    /// fails.
     pub fn beat(&self, lines: u64) -> io::Result<()> {
         match fs::symlink_metadata(&self.path) {
-            Ok(meta) if !meta.file_type().is_file() => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "it exists and is not a regular file (a device, FIFO, directory or symlink is \
-                     never replaced)",
-                ))
-            }
+            Ok(meta) if !meta.file_type().is_file() => return Err(not_regular()),
             Ok(_) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(err) => return Err(err),
@@ -65,11 +61,48 @@ impl Heartbeat {
         let (staging, mut file) = self.create_staging()?;
         let written = file
             .write_all(beat.as_bytes())
-            .and_then(|()| fs::rename(&staging, &self.path));
+            .and_then(|()| self.put_in_place(&staging));
         if written.is_err() {
-            let _ = fs::remove_file(&staging);
+            remove_if_ours(&staging, &file);
         }
         written
+    }
+
+    /// Puts the written staging file at the path without ever replacing what is not a regular
+    /// file, closing the gap between the look at the path and a plain rename(2), which replaces
+    /// whatever is there by then. The two are exchanged atomically (renameat2 RENAME_EXCHANGE):
+    /// the staging name then holds what was at the path; a regular file (the previous beat) is
+    /// removed, anything else is exchanged back at once and the beat refused. Nothing at the path
+    /// (the first beat): renamed without replacing (RENAME_NOREPLACE), and exchanged after all if
+    /// something appeared meanwhile. A filesystem that has neither (NFS, some FUSE ones) gets a
+    /// plain rename, and the gap.
+    fn put_in_place(&self, staging: &Path) -> io::Result<()> {
+        for _ in 0..8 {
+            match renameat2(staging, &self.path, RENAME_EXCHANGE) {
+                Ok(()) => {
+                    let previous = fs::symlink_metadata(staging);
+                    if previous.as_ref().is_ok_and(|m| !m.file_type().is_file()) {
+                        // Swapped in since the look: put it back where it was.
+                        renameat2(staging, &self.path, RENAME_EXCHANGE)?;
+                        return Err(not_regular());
+                    }
+                    let _ = fs::remove_file(staging); // the previous beat
+                    return Ok(());
+                }
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    match renameat2(staging, &self.path, RENAME_NOREPLACE) {
+                        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                        Err(err) if unsupported(&err) => return fs::rename(staging, &self.path),
+                        done => return done,
+                    }
+                }
+                Err(err) if unsupported(&err) => return fs::rename(staging, &self.path),
+                Err(err) => return Err(err),
+            }
+        }
+        Err(io::Error::other(
+            "the path kept changing while the beat was put in place",
+        ))
     }
 
     fn create_staging(&self) -> io::Result<(PathBuf, fs::File)> {
@@ -172,6 +205,60 @@ fn file_kind(kind: fs::FileType) -> &'static str {
         "a socket"
     } else {
         "an unknown kind of file"
+    }
+}
+
+const RENAME_EXCHANGE: libc::c_uint = 2; // linux/fs.h
+const RENAME_NOREPLACE: libc::c_uint = 1;
+
+/// renameat2(2) through syscall(2): the C libraries (musl included) need not wrap it.
+fn renameat2(from: &Path, to: &Path, flags: libc::c_uint) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))
+    };
+    let (from, to) = (c(from)?, c(to)?);
+    // SAFETY: two valid C strings that outlive the call; AT_FDCWD for both directories.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            flags,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The kernel or the filesystem cannot do this kind of renameat2.
+fn unsupported(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS))
+}
+
+fn not_regular() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "it exists and is not a regular file (a device, FIFO, directory or symlink is never \
+         replaced)",
+    )
+}
+
+/// Removes the staging file after a failure, if the name still holds it (the file `ours` was
+/// created as): never something else that was moved there.
+fn remove_if_ours(staging: &Path, ours: &fs::File) {
+    use std::os::unix::fs::MetadataExt;
+    let same = |a: &fs::Metadata, b: &fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+    if let (Ok(there), Ok(mine)) = (fs::symlink_metadata(staging), ours.metadata()) {
+        if same(&there, &mine) {
+            let _ = fs::remove_file(staging);
+        }
     }
 }
 

@@ -468,3 +468,99 @@ fn a_heartbeat_dated_in_the_future_is_stale() {
         }
     }
 }
+
+// ---- A symlink swapped in while the loop runs is never replaced (issue 25, item 4).
+
+/// Waits for the loop to create its next staging file (inotify IN_CREATE on the directory): it
+/// has then checked the path and not yet renamed over it, the gap a racer aims for.
+fn next_staging_created(inotify: i32) {
+    let mut buf = [0u8; 4096];
+    // Drop the events of earlier beats, then wait for a fresh one.
+    // SAFETY: reads into a buffer we own, from a descriptor we own.
+    while unsafe { libc::read(inotify, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+    let deadline = std::time::Instant::now() + PROMPTLY;
+    loop {
+        let mut pollfd = libc::pollfd {
+            fd: inotify,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pollfd, 1, 100) };
+        // SAFETY: as above.
+        let n = unsafe { libc::read(inotify, buf.as_mut_ptr().cast(), buf.len()) };
+        let mut at = 0;
+        while n > 0 && at < n as usize {
+            // struct inotify_event: wd, mask, cookie, len, then `len` bytes of name.
+            let len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap()) as usize;
+            let name = &buf[at + 16..at + 16 + len];
+            if name.starts_with(b".heartbeat.") {
+                return;
+            }
+            at += 16 + len;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the loop stopped beating"
+        );
+    }
+}
+
+#[test]
+fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
+    // 300 by default; the issue's run length with HELLO_TEST_RACE_SWAPS=3485.
+    let swaps: u32 = std::env::var("HELLO_TEST_RACE_SWAPS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let file = scratch("race");
+    let dir = file.parent().unwrap();
+    let target = dir.join("precious");
+    std::fs::write(&target, "keep me").unwrap();
+    let planted = dir.join("planted");
+    let args = [
+        "--interval",
+        "1ms",
+        "--heartbeat-file",
+        file.to_str().unwrap(),
+    ];
+    let running = Running::spawn(BIN, &args, &[]);
+    running.next_line(PROMPTLY);
+    let dir_c = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    // SAFETY: plain inotify calls on a descriptor we own and close below.
+    let inotify = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+    assert!(inotify >= 0);
+    // SAFETY: as above, with a valid C string.
+    assert!(unsafe { libc::inotify_add_watch(inotify, dir_c.as_ptr(), libc::IN_CREATE) } >= 0);
+    let is_symlink = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    };
+    let mut replaced = 0;
+    for _ in 0..swaps {
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        next_staging_created(inotify);
+        std::fs::rename(&planted, &file).unwrap();
+        // Long enough for the beat under way to finish and for a few more to find the link.
+        std::thread::sleep(Duration::from_millis(3));
+        if is_symlink(&file) {
+            std::fs::remove_file(&file).unwrap();
+        } else {
+            replaced += 1;
+        }
+        // The loop writes a new heartbeat once the path is free again.
+        let deadline = std::time::Instant::now() + PROMPTLY;
+        while !std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_file()) {
+            assert!(std::time::Instant::now() < deadline, "no heartbeat again");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    // SAFETY: our own descriptor.
+    unsafe { libc::close(inotify) };
+    running.signal(SIGTERM);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    eprintln!("{replaced} of {swaps} symlinks swapped in mid-beat were replaced");
+    assert_eq!(replaced, 0, "of {swaps} symlinks swapped in mid-beat");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert_eq!(staging_files(dir), Vec::<String>::new());
+}
