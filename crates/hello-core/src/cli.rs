@@ -7,6 +7,7 @@ use clap::{Args, Command, Parser};
 use crate::bounded;
 use crate::exit::BAD_INPUT;
 use crate::logging::{self, LogFormat};
+use crate::values;
 
 /// The greeting both programs print unless told otherwise.
 pub const DEFAULT_MESSAGE: &str = "Hello, World!";
@@ -41,9 +42,10 @@ pub fn start<P: Program>() -> P {
     program
 }
 
-/// Refuses the input: the line on stderr (if stderr takes it), status 2 in any case.
+/// Refuses the input: the line on stderr (if stderr takes it), status 2 in any case. Whatever
+/// the line quotes from outside is escaped ([`values::one_line`]), so it stays one line.
 pub fn refuse(line: &str) -> ! {
-    bounded::stderr_line(line);
+    bounded::stderr_line(&values::one_line(line));
     std::process::exit(BAD_INPUT.into())
 }
 
@@ -82,7 +84,18 @@ pub fn error_line(command: &Command, err: &clap::Error) -> String {
             None => format!("{program}: an argument or variable is not valid UTF-8"),
         },
         _ => {
-            let rendered = err.render().to_string();
+            // clap's own message, quoting what was given as it is: escape those quotes first, or
+            // a newline in them would cut the line short.
+            let mut rendered = err.render().to_string();
+            for kind in [
+                ContextKind::InvalidArg,
+                ContextKind::InvalidSubcommand,
+                ContextKind::InvalidValue,
+            ] {
+                if let Some(ContextValue::String(raw)) = err.get(kind) {
+                    rendered = rendered.replace(raw.as_str(), &values::one_line(raw));
+                }
+            }
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
             format!("{program}: {first}; see '{program} --help' for the accepted flags")

@@ -1,10 +1,12 @@
 //! Lifecycle logs go to stderr through tracing, so stdout carries nothing but the message lines.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
 
 use crate::bounded::BestEffortStderr;
+use crate::values;
 use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
@@ -19,8 +21,27 @@ pub enum LogFormat {
 const RUST_LOG_FORM: &str =
     "expected a level (off, error, warn, info, debug, trace) or target=level pairs separated by commas";
 
+/// Whether the logs are text (not JSON): [`Shown`] escapes only there.
+static TEXT: AtomicBool = AtomicBool::new(true);
+
+/// A value from outside (a path) as a log field: escaped in text logs ([`values::one_line`]),
+/// where a newline would end the line and let the rest pose as a log line of its own; as it is
+/// in JSON, whose strings escape it themselves.
+pub struct Shown<'a>(pub &'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if TEXT.load(Ordering::Relaxed) {
+            f.write_str(&values::one_line(self.0))
+        } else {
+            f.write_str(self.0)
+        }
+    }
+}
+
 /// Installs the global subscriber. Fails with a one-line reason when `RUST_LOG` is not understood.
 pub fn init(format: LogFormat) -> Result<(), String> {
+    TEXT.store(format == LogFormat::Text, Ordering::Relaxed);
     let filter = match std::env::var_os("RUST_LOG") {
         None => filter_from(None)?,
         Some(value) => filter_from(Some(value.to_str().ok_or_else(|| {

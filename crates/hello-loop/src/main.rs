@@ -13,6 +13,7 @@ use hello_core::bounded;
 use hello_core::cli::{self, LogArgs, Program, DEFAULT_MESSAGE};
 use hello_core::exit::{finish, output_failed};
 use hello_core::heartbeat::{self, Heartbeat};
+use hello_core::logging::Shown;
 use hello_core::output::{MessageLines, OutputError};
 use hello_core::shutdown::{run, SignalMode, StopSignals};
 use hello_core::values;
@@ -194,11 +195,13 @@ impl Printer {
         match heartbeat.beat(self.lines.written()) {
             Err(err) if !self.heartbeat_failing => {
                 // The probe will notice; the program itself carries on.
-                tracing::warn!(%err, path = %heartbeat.path().display(), "heartbeat not written; saying so once until it is written again");
+                let path = heartbeat.path().to_string_lossy();
+                tracing::warn!(%err, path = %Shown(&path), "heartbeat not written; saying so once until it is written again");
                 self.heartbeat_failing = true;
             }
             Ok(()) if self.heartbeat_failing => {
-                tracing::info!(path = %heartbeat.path().display(), "heartbeat written again");
+                let path = heartbeat.path().to_string_lossy();
+                tracing::info!(path = %Shown(&path), "heartbeat written again");
                 self.heartbeat_failing = false;
             }
             _ => {}
@@ -276,13 +279,18 @@ async fn print_until_stopped(
             .stall_after
             .map_or(Stall::Never, |after| Stall::At(Box::pin(sleep(after)))),
     };
+    let heartbeat_file = worker
+        .printer
+        .heartbeat
+        .as_ref()
+        .map_or_else(|| "none".into(), |h| h.path().to_string_lossy());
     tracing::info!(
         text = args.message.as_str(),
         interval = %values::display(args.interval),
         count = args.count,
         shutdown_delay = %values::display(args.shutdown_delay),
         signals = %args.signals,
-        heartbeat_file = %worker.printer.heartbeat.as_ref().map_or_else(|| "none".into(), |h| h.path().display().to_string()),
+        heartbeat_file = %Shown(&heartbeat_file),
         stall_after = %args.stall_after.map_or_else(|| "never".to_string(), values::display),
         pid = std::process::id(),
         "starting"

@@ -564,3 +564,49 @@ fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
     assert_eq!(staging_files(dir), Vec::<String>::new());
 }
+
+// ---- A heartbeat path cannot forge a log line (issue 25, item 8).
+
+#[test]
+fn a_heartbeat_path_with_a_newline_cannot_forge_a_log_line() {
+    let file = scratch("forge");
+    let forged = "2026-01-01T00:00:00.000000Z  INFO exiting code=0 reason=\"forged\"";
+    let path = file.with_file_name(format!("beat\n{forged}"));
+    let done = run(
+        BIN,
+        &["--count", "1", "--heartbeat-file", path.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(
+        done.stderr.lines().count(),
+        2,
+        "starting, exiting: {}",
+        done.stderr
+    );
+    assert!(
+        !done
+            .stderr
+            .lines()
+            .any(|line| line.starts_with("2026-01-01")),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("beat\\n2026-01-01"), "{}", done.stderr);
+    // JSON strings escape it themselves: the value there is the path as it is.
+    let json = run(
+        BIN,
+        &[
+            "--count",
+            "1",
+            "--log-format",
+            "json",
+            "--heartbeat-file",
+            path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let start: serde_json::Value =
+        serde_json::from_str(json.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(start["heartbeat_file"], path.to_str().unwrap());
+}

@@ -511,3 +511,55 @@ fn an_inherited_blocked_mask_does_not_defeat_the_stop() {
         assert!(took < Duration::from_millis(500), "took {took:?}");
     }
 }
+
+// ---- One line, whatever the value holds (issue 25, item 8).
+
+/// A value with a newline (or another control character) is shown escaped, so the refusal stays
+/// one line: a flag, a variable, an unknown argument, RUST_LOG, a heartbeat path.
+#[test]
+fn values_with_a_newline_are_refused_in_one_line_and_shown_escaped() {
+    let cases: &[BadInput] = &[
+        (
+            &["--interval", "x\ny"],
+            &[],
+            &["--interval / HELLO_INTERVAL", "'x\\ny'"],
+        ),
+        (
+            &[],
+            &[("HELLO_INTERVAL", "x\ny")],
+            &["--interval / HELLO_INTERVAL", "'x\\ny'"],
+        ),
+        (
+            &["--signals", "a\r\nb"],
+            &[],
+            &["--signals / HELLO_SIGNALS", "'a\\r\\nb'"],
+        ),
+        (
+            &[],
+            &[("HELLO_LOG_FORMAT", "x\ny")],
+            &["HELLO_LOG_FORMAT", "'x\\ny'"],
+        ),
+        (&[], &[("RUST_LOG", "info\nx")], &["RUST_LOG", "'info\\nx'"]),
+        (&["--bo\ngus"], &[], &["'--bo\\ngus'", "--help"]),
+        (&["ch\neck"], &[], &["'ch\\neck'", "--help"]),
+        (
+            &["--count", "1\u{1b}[2J"],
+            &[],
+            &["--count / HELLO_COUNT", "'1\\u{1b}[2J'"],
+        ),
+        (
+            &["--heartbeat-file", "/nonexistent/a\nb"],
+            &[],
+            &[
+                "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+                "'/nonexistent/a\\nb'",
+            ],
+        ),
+        (
+            &["check"],
+            &[("HELLO_HEARTBEAT_FILE", "/x"), ("HELLO_MAX_AGE", "1\n2")],
+            &["--max-age / HELLO_MAX_AGE", "'1\\n2'"],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}

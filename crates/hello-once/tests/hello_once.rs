@@ -405,3 +405,29 @@ fn an_inherited_blocked_mask_does_not_defeat_the_stop() {
         assert!(took < AT_ONCE, "took {took:?}");
     }
 }
+
+// ---- One line, whatever the value holds (issue 25, item 8).
+
+#[test]
+fn values_with_a_newline_are_refused_in_one_line_and_shown_escaped() {
+    let cases: &[BadInput] = &[
+        (
+            &["--delay", "x\ny"],
+            &[],
+            &["--delay / HELLO_DELAY", "'x\\ny'"],
+        ),
+        (
+            &[],
+            &[("HELLO_EXIT_CODE", "1\n2")],
+            &["--exit-code / HELLO_EXIT_CODE", "'1\\n2'"],
+        ),
+        (
+            &["--exit-code=9\u{7}"],
+            &[],
+            &["--exit-code / HELLO_EXIT_CODE", "'9\\u{7}'"],
+        ),
+        (&["--bo\ngus"], &[], &["'--bo\\ngus'", "--help"]),
+        (&[], &[("RUST_LOG", "warn\nx")], &["RUST_LOG", "'warn\\nx'"]),
+    ];
+    assert_all_refused(BIN, cases);
+}
