@@ -68,13 +68,21 @@ pub fn error_line(command: &Command, err: &clap::Error) -> String {
             format!("{program}: invalid value '{value}' for {arg}: {reason}")
         }
         (ErrorKind::InvalidValue, Some(arg), Some(value)) => {
-            match context(ContextKind::ValidValue) {
+            // clap lists the possible values of an enum; for the others the list is empty.
+            let valid = context(ContextKind::ValidValue).filter(|valid| !valid.is_empty());
+            match valid {
+                _ if value.is_empty() => {
+                    let flag = arg.split(" / ").next().unwrap_or(&arg);
+                    let form = valid.map_or_else(
+                        || accepted_form(command, flag),
+                        |valid| format!("expected one of {valid}"),
+                    );
+                    format!("{program}: a value is required for {arg}; {form}")
+                }
                 Some(valid) => {
                     format!("{program}: invalid value '{value}' for {arg}: expected one of {valid}")
                 }
-                None => {
-                    format!("{program}: invalid value '{value}' for {arg}: a value is required")
-                }
+                None => format!("{program}: invalid value '{value}' for {arg}: not accepted"),
             }
         }
         (ErrorKind::InvalidUtf8, _, _) => match not_utf8(command) {
@@ -101,6 +109,58 @@ pub fn error_line(command: &Command, err: &clap::Error) -> String {
             format!("{program}: {first}; see '{program} --help' for the accepted flags")
         }
     }
+}
+
+/// What `flag` accepts, for a flag given without a value: what its parser says of an empty value
+/// (each of ours names the form it expects; clap does not let us call it directly, so the command
+/// is parsed again with `flag=`), or the flag and its value's name when anything goes (a message,
+/// a path).
+fn accepted_form(command: &Command, flag: &str) -> String {
+    let long = flag.trim_start_matches('-');
+    let Some((path, arg)) = find_arg(command, long) else {
+        return format!("expected a value after {flag}");
+    };
+    let mut argv: Vec<String> = vec![command.get_name().to_string()];
+    argv.extend(path.iter().map(ToString::to_string));
+    argv.push(format!("{flag}="));
+    let said = command
+        .clone()
+        .try_get_matches_from(argv)
+        .err()
+        .filter(|err| {
+            matches!(err.get(ContextKind::InvalidArg), Some(ContextValue::String(a))
+                if a.split_whitespace().next() == Some(flag))
+        })
+        .and_then(|err| std::error::Error::source(&err).map(ToString::to_string));
+    match said {
+        Some(reason) => match reason.find("expected") {
+            Some(at) => reason[at..].to_string(),
+            None => reason,
+        },
+        None => {
+            let name = arg
+                .get_value_names()
+                .and_then(|names| names.first())
+                .map_or_else(
+                    || arg.get_id().as_str().to_uppercase(),
+                    |name| name.as_str().to_string(),
+                );
+            format!("expected {flag} <{name}>")
+        }
+    }
+}
+
+/// The argument with this long name, in the command or one of its subcommands, and the names of
+/// the subcommands that lead to it.
+fn find_arg<'a>(command: &'a Command, long: &str) -> Option<(Vec<&'a str>, &'a clap::Arg)> {
+    if let Some(arg) = command.get_arguments().find(|a| a.get_long() == Some(long)) {
+        return Some((Vec::new(), arg));
+    }
+    command.get_subcommands().find_map(|sub| {
+        let (mut path, arg) = find_arg(sub, long)?;
+        path.insert(0, sub.get_name());
+        Some((path, arg))
+    })
 }
 
 /// Which flag or variable holds text that is not UTF-8 (clap's error does not say), and that text
@@ -166,14 +226,7 @@ fn with_env_name(command: &Command, arg: &str) -> String {
 }
 
 fn find_env(command: &Command, long: &str) -> Option<String> {
-    command
-        .get_arguments()
-        .find(|a| a.get_long() == Some(long))
-        .and_then(|a| a.get_env())
+    find_arg(command, long)
+        .and_then(|(_, a)| a.get_env())
         .map(|env| env.to_string_lossy().into_owned())
-        .or_else(|| {
-            command
-                .get_subcommands()
-                .find_map(|sub| find_env(sub, long))
-        })
 }

@@ -563,3 +563,61 @@ fn values_with_a_newline_are_refused_in_one_line_and_shown_escaped() {
     ];
     assert_all_refused(BIN, cases);
 }
+
+/// A flag given without its value gets the accepted form, like any other refusal (not
+/// "expected one of " with nothing after it).
+#[test]
+fn a_missing_value_is_refused_with_the_accepted_form() {
+    let required = "a value is required for ";
+    let duration = "expected a duration like 2s, 500ms or 1m30s";
+    let cases: &[BadInput] = &[
+        (
+            &["--interval"],
+            &[],
+            &[required, "--interval / HELLO_INTERVAL", duration],
+        ),
+        (
+            &["--shutdown-delay"],
+            &[],
+            &[required, "HELLO_SHUTDOWN_DELAY", duration],
+        ),
+        (
+            &["--count"],
+            &[],
+            &[required, "--count / HELLO_COUNT", "whole number of lines"],
+        ),
+        (
+            &["--signals"],
+            &[],
+            &[
+                required,
+                "--signals / HELLO_SIGNALS",
+                "one of handle, ignore",
+            ],
+        ),
+        (
+            &["--message"],
+            &[],
+            &[
+                required,
+                "--message / HELLO_MESSAGE",
+                "expected --message <MESSAGE>",
+            ],
+        ),
+        (
+            &["--heartbeat-file"],
+            &[],
+            &[
+                required,
+                "HELLO_HEARTBEAT_FILE",
+                "expected --heartbeat-file <PATH>",
+            ],
+        ),
+        (
+            &["check", "--max-age"],
+            &[("HELLO_HEARTBEAT_FILE", "/x")],
+            &[required, "--max-age / HELLO_MAX_AGE", duration],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}

@@ -431,3 +431,30 @@ fn values_with_a_newline_are_refused_in_one_line_and_shown_escaped() {
     ];
     assert_all_refused(BIN, cases);
 }
+
+#[test]
+fn a_missing_value_is_refused_with_the_accepted_form() {
+    let required = "a value is required for ";
+    let cases: &[BadInput] = &[
+        (
+            &["--delay"],
+            &[],
+            &[
+                required,
+                "--delay / HELLO_DELAY",
+                "expected a duration like 2s",
+            ],
+        ),
+        (
+            &["--exit-code"],
+            &[],
+            &[required, "HELLO_EXIT_CODE", "a whole number from 0 to 255"],
+        ),
+        (
+            &["--log-format"],
+            &[],
+            &[required, "HELLO_LOG_FORMAT", "one of text, json"],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}
