@@ -36,7 +36,7 @@ pub fn start<P: Program>() -> P {
         }
         refuse(&error_line(&command, &err))
     });
-    if let Err(reason) = logging::init(program.log_args().log_format) {
+    if let Err(reason) = logging::init(command.get_name(), program.log_args().log_format) {
         refuse(&format!("{}: {reason}", command.get_name()));
     }
     program

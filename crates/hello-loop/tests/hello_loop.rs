@@ -621,3 +621,53 @@ fn a_missing_value_is_refused_with_the_accepted_form() {
     ];
     assert_all_refused(BIN, cases);
 }
+
+/// RUST_LOG's targets: the program's own name covers every line it writes, the exit line (logged
+/// from hello_core) included; a target that names nothing here would hide every line, so it is
+/// refused.
+#[test]
+fn rust_log_targets_cover_the_programs_lines_and_unknown_ones_are_refused() {
+    for value in [
+        "hello_loop=info",
+        "warn,hello_loop=info",
+        "off,hello_loop=debug",
+    ] {
+        let done = run(BIN, &["--count", "1"], &[("RUST_LOG", value)]);
+        assert_eq!(done.code(), Some(0), "{done:?}");
+        assert!(
+            done.stderr.contains("INFO starting"),
+            "{value}: {}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.contains("INFO exiting code=0"),
+            "{value}: {}",
+            done.stderr
+        );
+    }
+    let quiet = run(
+        BIN,
+        &["--count", "1"],
+        &[("RUST_LOG", "info,hello_core::exit=off")],
+    );
+    assert!(!quiet.stderr.contains("exiting"), "{}", quiet.stderr);
+    assert!(quiet.stderr.contains("starting"), "{}", quiet.stderr);
+    let cases: &[BadInput] = &[
+        (
+            &[],
+            &[("RUST_LOG", "hello_lop=debug")],
+            &["RUST_LOG", "'hello_lop'", "hello_loop, hello_core"],
+        ),
+        (
+            &[],
+            &[("RUST_LOG", "info,hello_once=debug")],
+            &["RUST_LOG", "'hello_once'"],
+        ),
+        (
+            &[],
+            &[("RUST_LOG", "hello_core::exitt=info")],
+            &["RUST_LOG", "'hello_core::exitt'"],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}

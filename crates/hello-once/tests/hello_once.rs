@@ -375,6 +375,15 @@ fn rust_log_values_that_would_hide_every_line_are_refused() {
     }
     let targeted = run(BIN, &[], &[("RUST_LOG", "warn,hello_core=info")]);
     assert!(targeted.stderr.contains("exiting code=0"), "{targeted:?}");
+    // The program's own name covers all its lines, the exit line (from hello_core) included.
+    let own = run(BIN, &[], &[("RUST_LOG", "hello_once=info")]);
+    assert!(own.stderr.contains("INFO starting"), "{own:?}");
+    assert!(own.stderr.contains("INFO exiting code=0"), "{own:?}");
+    // A target that names nothing here would hide every line (issue 25, item 8).
+    for value in ["hello_onc=debug", "hello_loop=debug", "warn,tokio=trace"] {
+        let refused = run(BIN, &[], &[("RUST_LOG", value)]);
+        assert_bad_input(&refused, &["RUST_LOG", "hello_once, hello_core"]);
+    }
 }
 
 // ---- An inherited signal mask (issue 25, item 9).
