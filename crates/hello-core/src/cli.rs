@@ -1,11 +1,13 @@
 //! Command-line parsing shared by both programs: clap does the parsing; we turn its multi-line
 //! errors into the one line a user (or a Kubernetes event) should see, and exit 2.
 
+use std::os::fd::AsFd;
+
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Command, Parser};
 
 use crate::bounded;
-use crate::exit::BAD_INPUT;
+use crate::exit::{BAD_INPUT, OUTPUT_FAILED};
 use crate::logging::{self, LogFormat};
 use crate::values;
 
@@ -32,7 +34,7 @@ pub fn start<P: Program>() -> P {
     let command = P::command();
     let program = P::try_parse().unwrap_or_else(|err| {
         if !err.use_stderr() {
-            err.exit() // --help, --version: stdout, status 0
+            print_and_exit(command.get_name(), &err.render().to_string()) // --help, --version
         }
         refuse(&error_line(&command, &err))
     });
@@ -40,6 +42,25 @@ pub fn start<P: Program>() -> P {
         refuse(&format!("{}: {reason}", command.get_name()));
     }
     program
+}
+
+/// Prints `--help` or `--version` and exits as any write to stdout ends: 0 once it is written, or
+/// when the reader went away (a broken pipe); 1, with one line on stderr, when stdout cannot take
+/// it (a full disk, a read-only descriptor). clap's own `exit()` ignores a failed write and
+/// exits 0.
+fn print_and_exit(program: &str, text: &str) -> ! {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        match bounded::write_bounded(std::io::stdout().as_fd(), rest) {
+            Ok(taken) => rest = &rest[taken..],
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => break,
+            Err(err) => {
+                bounded::stderr_line(&format!("{program}: cannot write to stdout: {err}"));
+                std::process::exit(OUTPUT_FAILED.into())
+            }
+        }
+    }
+    std::process::exit(0)
 }
 
 /// Refuses the input: the line on stderr (if stderr takes it), status 2 in any case. Whatever

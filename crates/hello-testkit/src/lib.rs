@@ -88,6 +88,35 @@ pub fn assert_help_and_version(program: &str, name: &str, version: &str, flags: 
         assert_eq!(shown.code(), Some(0));
         assert_eq!(shown.stdout, format!("{name} {version}\n"));
     }
+    // A stdout that cannot take them is the exit status 1 of any failed write, with one line;
+    // a reader that went away is the graceful end of any other write, 0.
+    for flag in ["--help", "--version"] {
+        let full = Streams {
+            stdout: Some(fs::File::create("/dev/full").expect("/dev/full").into()),
+            stderr: None,
+        };
+        let done = Running::spawn_with(program, &[OsStr::new(flag)], &[], full, false)
+            .expect("a plain run")
+            .wait(PROMPTLY);
+        assert_eq!(done.code(), Some(1), "{flag} > /dev/full: {done:?}");
+        assert_eq!(done.stderr.lines().count(), 1, "{flag}: {:?}", done.stderr);
+        assert!(
+            done.stderr
+                .contains("cannot write to stdout: No space left on device"),
+            "{flag}: {:?}",
+            done.stderr
+        );
+        let closed = UnreadPipe::new();
+        let streams = Streams {
+            stdout: Some(closed.writer()),
+            stderr: None,
+        };
+        drop(closed); // both ends here; the child holds the only writer and no reader is left
+        let done = Running::spawn_with(program, &[OsStr::new(flag)], &[], streams, false)
+            .expect("a plain run")
+            .wait(PROMPTLY);
+        assert_eq!(done.code(), Some(0), "{flag} into a closed pipe: {done:?}");
+    }
 }
 
 /// Runs a program as a user with no entry in /etc/passwd (uid and gid 123456), as
