@@ -254,7 +254,7 @@ impl Worker {
     fn ended(&mut self, ended: Ended) -> ExitCode {
         match ended {
             Ended::Count => finish(0, "printed every line asked for"),
-            Ended::Output(err) => output_failed(&err),
+            Ended::Output(err) => output_failed(&err, &self.printer.lines),
         }
     }
 }

@@ -671,3 +671,39 @@ fn rust_log_targets_cover_the_programs_lines_and_unknown_ones_are_refused() {
     ];
     assert_all_refused(BIN, cases);
 }
+
+/// A disk that fills up half-way through a line (a file size limit stands in for it): the error
+/// says how much of that last line is in the file.
+#[test]
+fn a_disk_full_half_way_through_a_line_says_how_much_was_written() {
+    let file = std::env::temp_dir().join(format!("hello-loop-partial-{}", std::process::id()));
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(std::fs::File::create(&file).unwrap().into()),
+            stderr: None,
+        },
+        max_file_size: Some(20),
+        ..Launch::default()
+    };
+    let args = ["--interval", "1ms", "--count", "3"].map(std::ffi::OsStr::new);
+    let done = Running::launch(BIN, &args, &[], launch)
+        .unwrap()
+        .wait(PROMPTLY);
+    assert_eq!(done.code(), Some(1), "{done:?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "Hello, World!\nHello,"
+    );
+    let errors: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", done.stderr);
+    assert!(
+        errors[0].contains("File too large") && errors[0].contains("bytes_written=6 line_bytes=14"),
+        "{}",
+        done.stderr
+    );
+    let _ = std::fs::remove_file(file);
+}

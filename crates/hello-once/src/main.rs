@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         return match lines.write_unless(|| stop.received()) {
             Ok(None) => finish(args.exit_code, "printed the message"),
             Ok(Some(signal)) => stopped(&mut lines, signal, "while stdout was blocked"),
-            Err(err) => output_failed(&err),
+            Err(err) => output_failed(&err, &lines),
         };
     }
     run(async {
@@ -86,7 +86,7 @@ fn main() -> ExitCode {
             written = lines.write() => written,
         };
         if let Err(err) = written {
-            return Ok(output_failed(&err));
+            return Ok(output_failed(&err, &lines));
         }
         Ok(tokio::select! {
             signal = signals.recv() => stopped(&mut lines, signal, "during the delay"),

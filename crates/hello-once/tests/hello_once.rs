@@ -467,3 +467,38 @@ fn a_missing_value_is_refused_with_the_accepted_form() {
     ];
     assert_all_refused(BIN, cases);
 }
+
+/// A disk that fills up half-way through the line (a file size limit stands in for it): the
+/// error says how much of the line is in the file, as a line dropped on a blocked stdout does.
+#[test]
+fn a_disk_full_half_way_through_the_line_says_how_much_was_written() {
+    let file = std::env::temp_dir().join(format!("hello-once-partial-{}", std::process::id()));
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(std::fs::File::create(&file).unwrap().into()),
+            stderr: None,
+        },
+        max_file_size: Some(10),
+        ..Launch::default()
+    };
+    let message = "x".repeat(30);
+    let args = [OsStr::new("--message"), OsStr::new(&message)];
+    let done = Running::launch(BIN, &args, &[], launch)
+        .unwrap()
+        .wait(PROMPTLY);
+    assert_eq!(done.code(), Some(1), "{done:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), vec![b'x'; 10]);
+    let errors: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", done.stderr);
+    assert!(
+        errors[0].contains("File too large")
+            && errors[0].contains("bytes_written=10 line_bytes=31"),
+        "{}",
+        done.stderr
+    );
+    let _ = std::fs::remove_file(file);
+}
