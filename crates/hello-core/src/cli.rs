@@ -63,10 +63,11 @@ fn print_and_exit(program: &str, text: &str) -> ! {
     std::process::exit(0)
 }
 
-/// Refuses the input: the line on stderr (if stderr takes it), status 2 in any case. Whatever
-/// the line quotes from outside is escaped ([`values::one_line`]), so it stays one line.
+/// Refuses the input: the line on stderr (if stderr takes it; a JSON object once the logs are
+/// JSON, [`logging::refusal`]), status 2 in any case. Whatever the line quotes from outside is
+/// escaped ([`values::one_line`]), so it stays one line.
 pub fn refuse(line: &str) -> ! {
-    bounded::stderr_line(&values::one_line(line));
+    logging::refusal(&values::one_line(line), BAD_INPUT);
     std::process::exit(BAD_INPUT.into())
 }
 

@@ -1,11 +1,11 @@
 //! Lifecycle logs go to stderr through tracing, so stdout carries nothing but the message lines.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
 
-use crate::bounded::BestEffortStderr;
+use crate::bounded::{self, BestEffortStderr};
 use crate::values;
 use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
@@ -21,8 +21,10 @@ pub enum LogFormat {
 const RUST_LOG_FORM: &str =
     "expected a level (off, error, warn, info, debug, trace) or target=level pairs separated by commas";
 
-/// Whether the logs are text (not JSON): [`Shown`] escapes only there.
-static TEXT: AtomicBool = AtomicBool::new(true);
+/// The log format, once it is known: 0 before [`init`], then 1 (text) or 2 (JSON). [`Shown`]
+/// escapes unless it is JSON; [`refusal`] writes JSON when it is.
+static FORMAT: AtomicU8 = AtomicU8::new(0);
+const JSON: u8 = 2;
 
 /// A value from outside (a path) as a log field: escaped in text logs ([`values::one_line`]),
 /// where a newline would end the line and let the rest pose as a log line of its own; as it is
@@ -31,12 +33,40 @@ pub struct Shown<'a>(pub &'a str);
 
 impl std::fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if TEXT.load(Ordering::Relaxed) {
-            f.write_str(&values::one_line(self.0))
-        } else {
+        if FORMAT.load(Ordering::Relaxed) == JSON {
             f.write_str(self.0)
+        } else {
+            f.write_str(&values::one_line(self.0))
         }
     }
+}
+
+/// Writes the line refusing the input: as it is (the caller has made it one line) while the logs
+/// are text or their format is not known yet (the command line itself was refused), and as one
+/// JSON object like the other exit lines (`"message":"exiting"`, the code, the line as its
+/// reason) once the logs are JSON. Never filtered: whatever `RUST_LOG` says, a refusal is said.
+pub fn refusal(line: &str, code: u8) {
+    if FORMAT.load(Ordering::Relaxed) != JSON {
+        bounded::stderr_line(line);
+        return;
+    }
+    let everything = Targets::new().with_default(LevelFilter::TRACE);
+    tracing::subscriber::with_default(json_subscriber(everything), || {
+        tracing::error!(code, reason = line, "exiting");
+    });
+}
+
+/// The subscriber for JSON logs: one object per line, fields flattened, no spans.
+fn json_subscriber(filter: Targets) -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::registry().with(filter).with(
+        fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(|| BestEffortStderr)
+            .with_ansi(false),
+    )
 }
 
 /// Installs the global subscriber. Fails with a one-line reason when `RUST_LOG` is not understood.
@@ -45,7 +75,11 @@ impl std::fmt::Display for Shown<'_> {
 pub fn init(program: &str, format: LogFormat) -> Result<(), String> {
     let program = program.replace('-', "_");
     let program = program.as_str();
-    TEXT.store(format == LogFormat::Text, Ordering::Relaxed);
+    let known = match format {
+        LogFormat::Text => 1,
+        LogFormat::Json => JSON,
+    };
+    FORMAT.store(known, Ordering::Relaxed);
     let filter = match std::env::var_os("RUST_LOG") {
         None => filter_from(program, None)?,
         Some(value) => filter_from(
@@ -58,29 +92,25 @@ pub fn init(program: &str, format: LogFormat) -> Result<(), String> {
             })?),
         )?,
     };
-    // tracing-subscriber does not look at the terminal itself: colour only for a person watching.
-    let ansi = format == LogFormat::Text && std::io::stderr().is_terminal() && !no_color();
-    let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => registry
-            .with(
-                fmt::layer()
-                    .with_writer(|| BestEffortStderr)
-                    .with_ansi(ansi)
-                    .with_target(false),
-            )
-            .init(),
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_span_list(false)
-                    .with_writer(|| BestEffortStderr)
-                    .with_ansi(false),
-            )
-            .init(),
+        LogFormat::Text => {
+            // tracing-subscriber does not look at the terminal itself: colour only for a person
+            // watching.
+            let ansi = std::io::stderr().is_terminal() && !no_color();
+            tracing_subscriber::registry()
+                .with(filter)
+                .with(
+                    fmt::layer()
+                        .with_writer(|| BestEffortStderr)
+                        .with_ansi(ansi)
+                        .with_target(false),
+                )
+                .init();
+        }
+        LogFormat::Json => {
+            // Set once, at start: nothing else can have set one.
+            let _ = tracing::subscriber::set_global_default(json_subscriber(filter));
+        }
     }
     Ok(())
 }

@@ -707,3 +707,42 @@ fn a_disk_full_half_way_through_a_line_says_how_much_was_written() {
     );
     let _ = std::fs::remove_file(file);
 }
+
+/// With JSON logs, a refusal made once the format is known is a JSON object too, one line, with
+/// the refusal as its reason, whatever RUST_LOG lets through.
+#[test]
+fn refusals_are_json_once_the_log_format_is_known() {
+    let json = ("HELLO_LOG_FORMAT", "json");
+    type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 4] = [
+        (
+            &["--heartbeat-file", "/nonexistent/heartbeat"],
+            vec![json],
+            "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+        ),
+        (
+            &["--heartbeat-file", "/nonexistent/heartbeat"],
+            vec![json, ("RUST_LOG", "off")],
+            "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+        ),
+        (&["check"], vec![json], "no heartbeat to check"),
+        (&[], vec![json, ("RUST_LOG", "loud")], "RUST_LOG"),
+    ];
+    for (args, env, names) in cases {
+        let done = run(BIN, args, &env);
+        assert_bad_input(&done, &[names]);
+        let line: serde_json::Value = serde_json::from_str(done.stderr.trim_end())
+            .unwrap_or_else(|e| panic!("{args:?} {env:?}: not JSON ({e}): {:?}", done.stderr));
+        assert_eq!(line["level"], "ERROR", "{line}");
+        assert_eq!(line["message"], "exiting", "{line}");
+        assert_eq!(line["code"], 2, "{line}");
+        let reason = line["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with("hello-loop") && reason.contains(names),
+            "{line}"
+        );
+    }
+    // Before the format is known (the command line itself is refused), the plain line.
+    let early = run(BIN, &["--log-format", "json", "--interval", "x"], &[]);
+    assert_bad_input(&early, &["hello-loop: invalid value 'x' for --interval"]);
+}
