@@ -141,14 +141,15 @@ fn check(args: &Args, max_age: Option<Duration>) -> ExitCode {
     };
     // The fallback is for a heartbeat from an older hello-loop, which carries no maximum age.
     let fallback = heartbeat::default_max_age(args.interval);
+    // One line, whatever the path holds (a probe's output ends up in an event).
     match heartbeat::check(path, max_age, fallback) {
         Ok(healthy) => {
-            let line = format!("{healthy}\n");
+            let line = format!("{}\n", values::one_line(&healthy));
             let _ = bounded::write_bounded(std::io::stdout().as_fd(), line.as_bytes());
             ExitCode::SUCCESS
         }
         Err(unhealthy) => {
-            bounded::stderr_line(&unhealthy);
+            bounded::stderr_line(&values::one_line(&unhealthy));
             ExitCode::FAILURE
         }
     }

@@ -593,6 +593,15 @@ fn a_heartbeat_path_with_a_newline_cannot_forge_a_log_line() {
         done.stderr
     );
     assert!(done.stderr.contains("beat\\n2026-01-01"), "{}", done.stderr);
+    // The probe's verdict names the path too, and stays one line.
+    let env = [("HELLO_HEARTBEAT_FILE", path.to_str().unwrap())];
+    let healthy = run(BIN, &["check"], &env);
+    assert_eq!(healthy.code(), Some(0), "{healthy:?}");
+    assert_eq!(healthy.stdout.lines().count(), 1, "{healthy:?}");
+    let stale = run(BIN, &["check", "--max-age", "1ms"], &env);
+    assert_eq!(stale.code(), Some(1), "{stale:?}");
+    assert_eq!(stale.stderr.lines().count(), 1, "{stale:?}");
+    assert!(stale.stderr.contains("beat\\n2026-01-01"), "{stale:?}");
     // JSON strings escape it themselves: the value there is the path as it is.
     let json = run(
         BIN,
