@@ -472,14 +472,15 @@ fn a_heartbeat_dated_in_the_future_is_stale() {
 // ---- A symlink swapped in while the loop runs is never replaced (issue 25, item 4).
 
 /// Waits for the loop to create its next staging file (inotify IN_CREATE on the directory): it
-/// has then checked the path and not yet renamed over it, the gap a racer aims for.
-fn next_staging_created(inotify: i32) {
+/// has then looked at the path and not yet put its beat in place, the gap a racer aims for.
+/// False after 5 s without one.
+fn next_staging_created(inotify: i32) -> bool {
     let mut buf = [0u8; 4096];
     // Drop the events of earlier beats, then wait for a fresh one.
     // SAFETY: reads into a buffer we own, from a descriptor we own.
     while unsafe { libc::read(inotify, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
     let deadline = std::time::Instant::now() + PROMPTLY;
-    loop {
+    while std::time::Instant::now() < deadline {
         let mut pollfd = libc::pollfd {
             fd: inotify,
             events: libc::POLLIN,
@@ -493,17 +494,13 @@ fn next_staging_created(inotify: i32) {
         while n > 0 && at < n as usize {
             // struct inotify_event: wd, mask, cookie, len, then `len` bytes of name.
             let len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap()) as usize;
-            let name = &buf[at + 16..at + 16 + len];
-            if name.starts_with(b".heartbeat.") {
-                return;
+            if buf[at + 16..at + 16 + len].starts_with(b".heartbeat.") {
+                return true;
             }
             at += 16 + len;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the loop stopped beating"
-        );
     }
+    false
 }
 
 #[test]
@@ -532,27 +529,35 @@ fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
     assert!(inotify >= 0);
     // SAFETY: as above, with a valid C string.
     assert!(unsafe { libc::inotify_add_watch(inotify, dir_c.as_ptr(), libc::IN_CREATE) } >= 0);
-    let is_symlink = |path: &std::path::Path| {
-        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    let until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + PROMPTLY;
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_micros(100));
+        }
     };
     let mut replaced = 0;
-    for _ in 0..swaps {
+    for swap in 0..swaps {
         std::os::unix::fs::symlink(&target, &planted).unwrap();
-        next_staging_created(inotify);
+        assert!(
+            next_staging_created(inotify),
+            "no beat for 5 s at swap {swap}, {replaced} replaced"
+        );
         std::fs::rename(&planted, &file).unwrap();
-        // Long enough for the beat under way to finish and for a few more to find the link.
-        std::thread::sleep(Duration::from_millis(3));
-        if is_symlink(&file) {
+        // The beat under way (this one, or a later one that looked at the path before the swap)
+        // is over once no staging file is left: any beat that looks after the swap finds the
+        // symlink and makes none, unless the symlink was replaced. Only then is the path's state
+        // final (a beat exchanges the symlink out and back in between).
+        until("the beat never finished", &|| staging_files(dir).is_empty());
+        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()) {
             std::fs::remove_file(&file).unwrap();
         } else {
             replaced += 1;
         }
         // The loop writes a new heartbeat once the path is free again.
-        let deadline = std::time::Instant::now() + PROMPTLY;
-        while !std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_file()) {
-            assert!(std::time::Instant::now() < deadline, "no heartbeat again");
-            std::thread::sleep(Duration::from_micros(200));
-        }
+        until("no heartbeat again", &|| {
+            std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_file())
+        });
     }
     // SAFETY: our own descriptor.
     unsafe { libc::close(inotify) };
