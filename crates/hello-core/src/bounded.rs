@@ -28,6 +28,18 @@ pub fn disable() {
     DISABLED.store(true, Ordering::Relaxed);
 }
 
+/// Makes this thread's write timer now (installing the SIGALRM handler) and unblocks SIGALRM, in
+/// case the parent started us with it blocked (the mask survives execve(2)): a blocked tick
+/// would never interrupt a write, and a write to a blocked stdout would sleep for ever. The
+/// handler comes first, so a SIGALRM already pending is harmless. Nothing happens after
+/// [`disable`], or when no timer can be made (writes are then plain write(2) calls anyway).
+pub fn prepare() -> io::Result<()> {
+    if DISABLED.load(Ordering::Relaxed) || TIMER.with(Option::is_none) {
+        return Ok(());
+    }
+    crate::shutdown::unblock(&[libc::SIGALRM])
+}
+
 /// Writes as much of `buf` to `fd` as the kernel takes within about [`ATTEMPT`]: `Ok(n)` with
 /// `n` the bytes taken, 0 when the file is blocked (a full pipe, a paused terminal). Errors other
 /// than blocking (a broken pipe, a full disk, a read-only descriptor) are returned as they are.

@@ -101,6 +101,14 @@ impl MessageLines {
         self.in_progress.is_some()
     }
 
+    /// The line started and not finished: the bytes stdout took of it, and its length (newline
+    /// included). `None` between lines, and when not one byte of it was taken.
+    pub fn partial(&self) -> Option<(u64, u64)> {
+        self.in_progress
+            .filter(|&done| done > 0)
+            .map(|done| (done as u64, self.line.len() as u64))
+    }
+
     /// On the way out: says so when the line being written is dropped, and how much of it the
     /// reader already has (a part of a line, without its newline, if it is not 0).
     pub fn drop_unfinished(&mut self) {

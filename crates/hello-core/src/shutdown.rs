@@ -50,15 +50,41 @@ impl Signal {
     }
 }
 
+/// Unblocks `signals` in this thread, the program's only one. A parent may have started us with
+/// them blocked, and the mask survives fork(2) and execve(2): a blocked SIGTERM would stay pending
+/// for ever. Call once their handlers are installed, so one that is already pending is handled
+/// (for PID 1, a pending signal with no handler would be dropped; for anyone else, it would kill).
+pub fn unblock(signals: &[i32]) -> std::io::Result<()> {
+    // SAFETY: a sigset_t initialised by sigemptyset before use; pthread_sigmask only reads it.
+    let rc = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signal in signals {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut())
+    };
+    match rc {
+        0 => Ok(()),
+        err => Err(std::io::Error::from_raw_os_error(err)),
+    }
+}
+
 /// The stop signals, as a stream; in [`SignalMode::Ignore`] nothing is installed and nothing
 /// ever arrives.
 pub struct StopSignals(Option<Signals>);
 
 impl StopSignals {
-    /// Installs the handlers. Call inside the runtime ([`run`]).
+    /// Installs the handlers and unblocks their signals ([`unblock`]). Call inside the runtime
+    /// ([`run`]). In [`SignalMode::Ignore`] the inherited mask is left as it is, as a naive
+    /// program would.
     pub fn install(mode: SignalMode) -> std::io::Result<Self> {
         match mode {
-            SignalMode::Handle => Ok(StopSignals(Some(Signals::new([SIGTERM, SIGINT])?))),
+            SignalMode::Handle => {
+                let signals = Signals::new([SIGTERM, SIGINT])?;
+                unblock(&[SIGTERM, SIGINT])?;
+                Ok(StopSignals(Some(signals)))
+            }
             SignalMode::Ignore => Ok(StopSignals(None)),
         }
     }
@@ -80,11 +106,13 @@ impl StopSignals {
 pub struct StopFlag(Arc<AtomicUsize>);
 
 impl StopFlag {
+    /// Installs the handlers and unblocks their signals ([`unblock`]).
     pub fn install() -> std::io::Result<Self> {
         let flag = Arc::new(AtomicUsize::new(0));
         for signal in [SIGTERM, SIGINT] {
             signal_hook::flag::register_usize(signal, Arc::clone(&flag), signal as usize)?;
         }
+        unblock(&[SIGTERM, SIGINT])?;
         Ok(StopFlag(flag))
     }
 

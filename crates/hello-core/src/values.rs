@@ -81,6 +81,26 @@ pub fn path_or_none(text: &str) -> Result<std::path::PathBuf, String> {
     Ok(std::path::PathBuf::from(text.trim()))
 }
 
+/// Text from outside (a value, a path) made safe for a one-line message: control characters (a
+/// newline above all, which would make a second line, or forge a log line) and the Unicode line
+/// and paragraph separators are shown escaped, as Rust writes them (`\n`, `\t`, `\u{1b}`);
+/// everything else as it is. Applying it twice changes nothing more.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.contains(breaks) {
+        return text.into();
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if breaks(c) {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown.into()
+}
+
 /// Human form of a configured duration for logs, exact: `1m 30s`, `1ms 500us`, `0s`.
 pub fn display(duration: Duration) -> String {
     humantime::format_duration(duration).to_string()
@@ -165,6 +185,16 @@ mod tests {
             "1s 500ms"
         );
         assert_eq!(display(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn one_line_escapes_what_would_break_the_line_and_only_that() {
+        assert_eq!(one_line("plain 'text' \\ é"), "plain 'text' \\ é");
+        assert_eq!(
+            one_line("a\nb\r\tc\u{1b}[2J\u{85}\u{2028}"),
+            "a\\nb\\r\\tc\\u{1b}[2J\\u{85}\\u{2028}"
+        );
+        assert_eq!(one_line(&one_line("x\ny")), "x\\ny");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use hello_core::bounded;
 use hello_core::cli::{self, LogArgs, Program, DEFAULT_MESSAGE};
 use hello_core::exit::{finish, output_failed};
 use hello_core::heartbeat::{self, Heartbeat};
+use hello_core::logging::Shown;
 use hello_core::output::{MessageLines, OutputError};
 use hello_core::shutdown::{run, SignalMode, StopSignals};
 use hello_core::values;
@@ -100,6 +101,11 @@ fn main() -> ExitCode {
     if args.signals == SignalMode::Ignore {
         bounded::disable();
     }
+    // Before the first write (a refused heartbeat path is one): an inherited mask that blocks
+    // the write timer's SIGALRM is undone. SIGTERM and SIGINT: with their handlers, in the runtime.
+    if let Err(err) = bounded::prepare() {
+        return hello_core::shutdown::setup_failed(&err);
+    }
     let max_age = heartbeat::default_max_age(args.interval);
     let heartbeat = args
         .heartbeat_path()
@@ -135,14 +141,15 @@ fn check(args: &Args, max_age: Option<Duration>) -> ExitCode {
     };
     // The fallback is for a heartbeat from an older hello-loop, which carries no maximum age.
     let fallback = heartbeat::default_max_age(args.interval);
+    // One line, whatever the path holds (a probe's output ends up in an event).
     match heartbeat::check(path, max_age, fallback) {
         Ok(healthy) => {
-            let line = format!("{healthy}\n");
+            let line = format!("{}\n", values::one_line(&healthy));
             let _ = bounded::write_bounded(std::io::stdout().as_fd(), line.as_bytes());
             ExitCode::SUCCESS
         }
         Err(unhealthy) => {
-            bounded::stderr_line(&unhealthy);
+            bounded::stderr_line(&values::one_line(&unhealthy));
             ExitCode::FAILURE
         }
     }
@@ -189,11 +196,13 @@ impl Printer {
         match heartbeat.beat(self.lines.written()) {
             Err(err) if !self.heartbeat_failing => {
                 // The probe will notice; the program itself carries on.
-                tracing::warn!(%err, path = %heartbeat.path().display(), "heartbeat not written; saying so once until it is written again");
+                let path = heartbeat.path().to_string_lossy();
+                tracing::warn!(%err, path = %Shown(&path), "heartbeat not written; saying so once until it is written again");
                 self.heartbeat_failing = true;
             }
             Ok(()) if self.heartbeat_failing => {
-                tracing::info!(path = %heartbeat.path().display(), "heartbeat written again");
+                let path = heartbeat.path().to_string_lossy();
+                tracing::info!(path = %Shown(&path), "heartbeat written again");
                 self.heartbeat_failing = false;
             }
             _ => {}
@@ -246,7 +255,7 @@ impl Worker {
     fn ended(&mut self, ended: Ended) -> ExitCode {
         match ended {
             Ended::Count => finish(0, "printed every line asked for"),
-            Ended::Output(err) => output_failed(&err),
+            Ended::Output(err) => output_failed(&err, &self.printer.lines),
         }
     }
 }
@@ -271,13 +280,18 @@ async fn print_until_stopped(
             .stall_after
             .map_or(Stall::Never, |after| Stall::At(Box::pin(sleep(after)))),
     };
+    let heartbeat_file = worker
+        .printer
+        .heartbeat
+        .as_ref()
+        .map_or_else(|| "none".into(), |h| h.path().to_string_lossy());
     tracing::info!(
         text = args.message.as_str(),
         interval = %values::display(args.interval),
         count = args.count,
         shutdown_delay = %values::display(args.shutdown_delay),
         signals = %args.signals,
-        heartbeat_file = %worker.printer.heartbeat.as_ref().map_or_else(|| "none".into(), |h| h.path().display().to_string()),
+        heartbeat_file = %Shown(&heartbeat_file),
         stall_after = %args.stall_after.map_or_else(|| "never".to_string(), values::display),
         pid = std::process::id(),
         "starting"

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use hello_testkit::{signal_and_time, spawn_blocked_on_stdout, PROMPTLY, SIGINT, SIGTERM};
+use hello_testkit::{
+    early_sigterm_sweep_as_pid1, signal_and_time, spawn_blocked_on_stdout, PROMPTLY, SIGINT,
+    SIGTERM,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
 
@@ -82,4 +85,11 @@ fn a_second_signal_during_a_blocked_drain_exits_with_128_plus_signal() {
     assert!(took < AT_ONCE, "took {took:?}");
     assert_eq!(done.code(), Some(130), "{done:?}");
     assert!(done.stderr.contains("second SIGINT during the drain"));
+}
+
+/// Stoppable from the first moment as PID 1, with stdout and stderr both full pipes before it
+/// starts (issue 25, item 1: hello-once was not).
+#[test]
+fn as_pid1_sigterm_from_the_first_moment_with_stderr_blocked_exits_0_at_once() {
+    early_sigterm_sweep_as_pid1(BIN, &["--interval", "1h"], true, 0, AT_ONCE);
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hello_testkit::{assert_bad_input, run, Finished, Running, Streams, PROMPTLY, SIGTERM};
+use hello_testkit::{assert_bad_input, run, Finished, Launch, Running, Streams, PROMPTLY, SIGTERM};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
 
@@ -352,4 +352,275 @@ fn check_keeps_its_status_when_stderr_is_full() {
             "missing heartbeat: 1, not an abort"
         );
     }
+}
+
+// ---- The probe reads a heartbeat and nothing else, and only a few bytes (issue 25, item 3).
+
+/// `hello-loop check` on `path`, limited to 256 MiB of memory (a runaway read fails fast instead
+/// of taking the machine's): the run, and how many bytes it read in all.
+fn probe_counting_reads(path: &std::path::Path) -> (Finished, u64) {
+    let launch = Launch {
+        max_memory: Some(256 << 20),
+        ..Launch::default()
+    };
+    let args = [std::ffi::OsStr::new("check")];
+    let env = [("HELLO_HEARTBEAT_FILE", path.as_os_str())];
+    Running::launch(BIN, &args, &env, launch)
+        .unwrap()
+        .wait_counting_reads(PROMPTLY)
+}
+
+#[test]
+fn check_refuses_what_is_not_a_regular_file_and_reads_a_bounded_size() {
+    let file = scratch("bounded");
+    let dir = file.parent().unwrap();
+    let beat_env = [("HELLO_HEARTBEAT_FILE", file.to_str().unwrap())];
+    assert_eq!(run(BIN, &["--count", "1"], &beat_env).code(), Some(0));
+    // What the probe reads anyway (the loader, the runtime): its reads of a real heartbeat.
+    let (fresh, baseline) = probe_counting_reads(&file);
+    assert_eq!(fresh.code(), Some(0), "{fresh:?}");
+
+    let fifo = dir.join("fifo");
+    assert!(mknod(&fifo, libc::S_IFIFO | 0o600, 0));
+    let zero_link = dir.join("zero-link");
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    let huge = dir.join("huge");
+    // 1 GiB, sparse: no disk used, and far more than a heartbeat.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let cases: [(&std::path::Path, &str); 5] = [
+        (&fifo, "is a FIFO, not a regular file"),
+        (
+            std::path::Path::new("/dev/zero"),
+            "is a character device, not a regular file",
+        ),
+        (&zero_link, "is a symlink, not a regular file"),
+        (dir, "is a directory, not a regular file"),
+        (&huge, "holds more than 256 bytes"),
+    ];
+    for (path, reason) in cases {
+        let (done, reads) = probe_counting_reads(path);
+        assert_eq!(done.code(), Some(1), "{path:?}: {done:?}");
+        assert_eq!(done.stdout, "", "{path:?}");
+        assert_eq!(
+            done.stderr.lines().count(),
+            1,
+            "{path:?}: {:?}",
+            done.stderr
+        );
+        assert!(
+            done.stderr
+                .contains(&format!("heartbeat {} {reason}", path.display())),
+            "{path:?}: {:?}",
+            done.stderr
+        );
+        let extra = reads.saturating_sub(baseline);
+        assert!(
+            extra <= 4096,
+            "{path:?}: read {extra} bytes more than for a real heartbeat"
+        );
+        eprintln!(
+            "{}: {extra} bytes read beyond a real heartbeat's",
+            path.display()
+        );
+    }
+}
+
+// ---- A beat from the future is no proof of life (issue 25, item 10).
+
+/// A heartbeat dated ahead of the probe's clock (a clock set back while the loop stalled, or a
+/// forged file) must not be healthy until the clock catches up: beyond a second ahead it is stale.
+#[test]
+fn a_heartbeat_dated_in_the_future_is_stale() {
+    let file = scratch("future");
+    let env = [("HELLO_HEARTBEAT_FILE", file.to_str().unwrap())];
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    let future = " in the future (at most 1s ahead is accepted";
+    let cases = [
+        (now_ms() + 300, None),
+        (now_ms() + 5_000, Some(future)),
+        (now_ms() + 3_600_000, Some(future)),
+        (u64::MAX, Some(future)),
+    ];
+    for (millis, stale) in cases {
+        // A day's maximum age: only the date can make these stale.
+        std::fs::write(&file, format!("{millis} 1 86400000\n")).unwrap();
+        let done = run(BIN, &["check"], &env);
+        match stale {
+            None => assert_eq!(done.code(), Some(0), "{millis}: {done:?}"),
+            Some(reason) => {
+                assert_eq!(done.code(), Some(1), "{millis}: {done:?}");
+                assert_eq!(done.stderr.lines().count(), 1, "{done:?}");
+                assert!(
+                    done.stderr.starts_with("unhealthy: heartbeat ")
+                        && done.stderr.contains(reason),
+                    "{millis}: {:?}",
+                    done.stderr
+                );
+            }
+        }
+    }
+}
+
+// ---- A symlink swapped in while the loop runs is never replaced (issue 25, item 4).
+
+/// Waits for the loop to create its next staging file (inotify IN_CREATE on the directory): it
+/// has then looked at the path and not yet put its beat in place, the gap a racer aims for.
+/// False after 5 s without one.
+fn next_staging_created(inotify: i32) -> bool {
+    let mut buf = [0u8; 4096];
+    // Drop the events of earlier beats, then wait for a fresh one.
+    // SAFETY: reads into a buffer we own, from a descriptor we own.
+    while unsafe { libc::read(inotify, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+    let deadline = std::time::Instant::now() + PROMPTLY;
+    while std::time::Instant::now() < deadline {
+        let mut pollfd = libc::pollfd {
+            fd: inotify,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pollfd, 1, 100) };
+        // SAFETY: as above.
+        let n = unsafe { libc::read(inotify, buf.as_mut_ptr().cast(), buf.len()) };
+        let mut at = 0;
+        while n > 0 && at < n as usize {
+            // struct inotify_event: wd, mask, cookie, len, then `len` bytes of name.
+            let len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap()) as usize;
+            if buf[at + 16..at + 16 + len].starts_with(b".heartbeat.") {
+                return true;
+            }
+            at += 16 + len;
+        }
+    }
+    false
+}
+
+#[test]
+fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
+    // 300 by default; the issue's run length with HELLO_TEST_RACE_SWAPS=3485.
+    let swaps: u32 = std::env::var("HELLO_TEST_RACE_SWAPS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let file = scratch("race");
+    let dir = file.parent().unwrap();
+    let target = dir.join("precious");
+    std::fs::write(&target, "keep me").unwrap();
+    let planted = dir.join("planted");
+    let args = [
+        "--interval",
+        "1ms",
+        "--heartbeat-file",
+        file.to_str().unwrap(),
+    ];
+    let running = Running::spawn(BIN, &args, &[]);
+    running.next_line(PROMPTLY);
+    let dir_c = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    // SAFETY: plain inotify calls on a descriptor we own and close below.
+    let inotify = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+    assert!(inotify >= 0);
+    // SAFETY: as above, with a valid C string.
+    assert!(unsafe { libc::inotify_add_watch(inotify, dir_c.as_ptr(), libc::IN_CREATE) } >= 0);
+    let until = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + PROMPTLY;
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    };
+    let mut replaced = 0;
+    for swap in 0..swaps {
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        assert!(
+            next_staging_created(inotify),
+            "no beat for 5 s at swap {swap}, {replaced} replaced"
+        );
+        std::fs::rename(&planted, &file).unwrap();
+        // The beat under way (this one, or a later one that looked at the path before the swap)
+        // is over once no staging file is left: any beat that looks after the swap finds the
+        // symlink and makes none, unless the symlink was replaced. Only then is the path's state
+        // final (a beat exchanges the symlink out and back in between).
+        until("the beat never finished", &|| staging_files(dir).is_empty());
+        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&file).unwrap();
+        } else {
+            replaced += 1;
+        }
+        // The loop writes a new heartbeat once the path is free again.
+        until("no heartbeat again", &|| {
+            std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_file())
+        });
+    }
+    // SAFETY: our own descriptor.
+    unsafe { libc::close(inotify) };
+    running.signal(SIGTERM);
+    let done = running.wait(PROMPTLY);
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    eprintln!("{replaced} of {swaps} symlinks swapped in mid-beat were replaced");
+    assert_eq!(replaced, 0, "of {swaps} symlinks swapped in mid-beat");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    assert_eq!(staging_files(dir), Vec::<String>::new());
+}
+
+// ---- A heartbeat path cannot forge a log line (issue 25, item 8).
+
+#[test]
+fn a_heartbeat_path_with_a_newline_cannot_forge_a_log_line() {
+    let file = scratch("forge");
+    let forged = "2026-01-01T00:00:00.000000Z  INFO exiting code=0 reason=\"forged\"";
+    let path = file.with_file_name(format!("beat\n{forged}"));
+    let done = run(
+        BIN,
+        &["--count", "1", "--heartbeat-file", path.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(done.code(), Some(0), "{done:?}");
+    assert_eq!(
+        done.stderr.lines().count(),
+        2,
+        "starting, exiting: {}",
+        done.stderr
+    );
+    assert!(
+        !done
+            .stderr
+            .lines()
+            .any(|line| line.starts_with("2026-01-01")),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("beat\\n2026-01-01"), "{}", done.stderr);
+    // The probe's verdict names the path too, and stays one line.
+    let env = [("HELLO_HEARTBEAT_FILE", path.to_str().unwrap())];
+    let healthy = run(BIN, &["check"], &env);
+    assert_eq!(healthy.code(), Some(0), "{healthy:?}");
+    assert_eq!(healthy.stdout.lines().count(), 1, "{healthy:?}");
+    let stale = run(BIN, &["check", "--max-age", "1ms"], &env);
+    assert_eq!(stale.code(), Some(1), "{stale:?}");
+    assert_eq!(stale.stderr.lines().count(), 1, "{stale:?}");
+    assert!(stale.stderr.contains("beat\\n2026-01-01"), "{stale:?}");
+    // JSON strings escape it themselves: the value there is the path as it is.
+    let json = run(
+        BIN,
+        &[
+            "--count",
+            "1",
+            "--log-format",
+            "json",
+            "--heartbeat-file",
+            path.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let start: serde_json::Value =
+        serde_json::from_str(json.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(start["heartbeat_file"], path.to_str().unwrap());
 }

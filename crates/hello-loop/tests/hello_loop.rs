@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use hello_testkit::{
     assert_all_refused, assert_bad_input, assert_help_and_version, read_one_line_then_close, run,
-    run_as_stranger, BadInput, Running, Streams, PROMPTLY, SIGINT, SIGKILL, SIGTERM,
+    run_as_stranger, signal_and_time, spawn_on_full_stdout_masked, BadInput, Launch, Running,
+    Streams, PROMPTLY, SIGALRM, SIGINT, SIGKILL, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
@@ -474,4 +475,274 @@ fn a_read_only_stdout_is_an_error() {
         "{}",
         done.stderr
     );
+}
+
+// ---- An inherited signal mask (issue 25, item 9).
+
+/// A parent can start the program with signals blocked, and the mask survives fork and exec
+/// (sigprocmask(2), execve(2)): a blocked SIGTERM would then stay pending for ever, and a blocked
+/// SIGALRM would leave a write to a blocked stdout unbounded. Both must still stop it, plainly
+/// and as PID 1.
+#[test]
+fn an_inherited_blocked_mask_does_not_defeat_the_stop() {
+    for as_pid1 in [false, true] {
+        let launch = Launch {
+            as_pid1,
+            blocked: vec![SIGTERM, SIGINT, SIGALRM],
+            ..Launch::default()
+        };
+        let args = [
+            std::ffi::OsStr::new("--interval"),
+            std::ffi::OsStr::new(HOUR),
+        ];
+        let Some(running) = Running::launch(BIN, &args, &[], launch) else {
+            return;
+        };
+        assert_graceful(started(running), SIGTERM, "SIGTERM");
+
+        let blocked = [SIGALRM];
+        let Some((running, _pipe)) =
+            spawn_on_full_stdout_masked(BIN, &["--interval", HOUR], as_pid1, &blocked)
+        else {
+            return;
+        };
+        let (took, done) = signal_and_time(running, SIGTERM);
+        assert_eq!(done.code(), Some(0), "as PID 1: {as_pid1}: {done:?}");
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+    }
+}
+
+// ---- One line, whatever the value holds (issue 25, item 8).
+
+/// A value with a newline (or another control character) is shown escaped, so the refusal stays
+/// one line: a flag, a variable, an unknown argument, RUST_LOG, a heartbeat path.
+#[test]
+fn values_with_a_newline_are_refused_in_one_line_and_shown_escaped() {
+    let cases: &[BadInput] = &[
+        (
+            &["--interval", "x\ny"],
+            &[],
+            &["--interval / HELLO_INTERVAL", "'x\\ny'"],
+        ),
+        (
+            &[],
+            &[("HELLO_INTERVAL", "x\ny")],
+            &["--interval / HELLO_INTERVAL", "'x\\ny'"],
+        ),
+        (
+            &["--signals", "a\r\nb"],
+            &[],
+            &["--signals / HELLO_SIGNALS", "'a\\r\\nb'"],
+        ),
+        (
+            &[],
+            &[("HELLO_LOG_FORMAT", "x\ny")],
+            &["HELLO_LOG_FORMAT", "'x\\ny'"],
+        ),
+        (&[], &[("RUST_LOG", "info\nx")], &["RUST_LOG", "'info\\nx'"]),
+        (&["--bo\ngus"], &[], &["'--bo\\ngus'", "--help"]),
+        (&["ch\neck"], &[], &["'ch\\neck'", "--help"]),
+        (
+            &["--count", "1\u{1b}[2J"],
+            &[],
+            &["--count / HELLO_COUNT", "'1\\u{1b}[2J'"],
+        ),
+        (
+            &["--heartbeat-file", "/nonexistent/a\nb"],
+            &[],
+            &[
+                "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+                "'/nonexistent/a\\nb'",
+            ],
+        ),
+        (
+            &["check"],
+            &[("HELLO_HEARTBEAT_FILE", "/x"), ("HELLO_MAX_AGE", "1\n2")],
+            &["--max-age / HELLO_MAX_AGE", "'1\\n2'"],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}
+
+/// A flag given without its value gets the accepted form, like any other refusal (not
+/// "expected one of " with nothing after it).
+#[test]
+fn a_missing_value_is_refused_with_the_accepted_form() {
+    let required = "a value is required for ";
+    let duration = "expected a duration like 2s, 500ms or 1m30s";
+    let cases: &[BadInput] = &[
+        (
+            &["--interval"],
+            &[],
+            &[required, "--interval / HELLO_INTERVAL", duration],
+        ),
+        (
+            &["--shutdown-delay"],
+            &[],
+            &[required, "HELLO_SHUTDOWN_DELAY", duration],
+        ),
+        (
+            &["--count"],
+            &[],
+            &[required, "--count / HELLO_COUNT", "whole number of lines"],
+        ),
+        (
+            &["--signals"],
+            &[],
+            &[
+                required,
+                "--signals / HELLO_SIGNALS",
+                "one of handle, ignore",
+            ],
+        ),
+        (
+            &["--message"],
+            &[],
+            &[
+                required,
+                "--message / HELLO_MESSAGE",
+                "expected --message <MESSAGE>",
+            ],
+        ),
+        (
+            &["--heartbeat-file"],
+            &[],
+            &[
+                required,
+                "HELLO_HEARTBEAT_FILE",
+                "expected --heartbeat-file <PATH>",
+            ],
+        ),
+        (
+            &["check", "--max-age"],
+            &[("HELLO_HEARTBEAT_FILE", "/x")],
+            &[required, "--max-age / HELLO_MAX_AGE", duration],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}
+
+/// RUST_LOG's targets: the program's own name covers every line it writes, the exit line (logged
+/// from hello_core) included; a target that names nothing here would hide every line, so it is
+/// refused.
+#[test]
+fn rust_log_targets_cover_the_programs_lines_and_unknown_ones_are_refused() {
+    for value in [
+        "hello_loop=info",
+        "warn,hello_loop=info",
+        "off,hello_loop=debug",
+    ] {
+        let done = run(BIN, &["--count", "1"], &[("RUST_LOG", value)]);
+        assert_eq!(done.code(), Some(0), "{done:?}");
+        assert!(
+            done.stderr.contains("INFO starting"),
+            "{value}: {}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.contains("INFO exiting code=0"),
+            "{value}: {}",
+            done.stderr
+        );
+    }
+    let quiet = run(
+        BIN,
+        &["--count", "1"],
+        &[("RUST_LOG", "info,hello_core::exit=off")],
+    );
+    assert!(!quiet.stderr.contains("exiting"), "{}", quiet.stderr);
+    assert!(quiet.stderr.contains("starting"), "{}", quiet.stderr);
+    let cases: &[BadInput] = &[
+        (
+            &[],
+            &[("RUST_LOG", "hello_lop=debug")],
+            &["RUST_LOG", "'hello_lop'", "hello_loop, hello_core"],
+        ),
+        (
+            &[],
+            &[("RUST_LOG", "info,hello_once=debug")],
+            &["RUST_LOG", "'hello_once'"],
+        ),
+        (
+            &[],
+            &[("RUST_LOG", "hello_core::exitt=info")],
+            &["RUST_LOG", "'hello_core::exitt'"],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}
+
+/// A disk that fills up half-way through a line (a file size limit stands in for it): the error
+/// says how much of that last line is in the file.
+#[test]
+fn a_disk_full_half_way_through_a_line_says_how_much_was_written() {
+    let file = std::env::temp_dir().join(format!("hello-loop-partial-{}", std::process::id()));
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(std::fs::File::create(&file).unwrap().into()),
+            stderr: None,
+        },
+        max_file_size: Some(20),
+        ..Launch::default()
+    };
+    let args = ["--interval", "1ms", "--count", "3"].map(std::ffi::OsStr::new);
+    let done = Running::launch(BIN, &args, &[], launch)
+        .unwrap()
+        .wait(PROMPTLY);
+    assert_eq!(done.code(), Some(1), "{done:?}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "Hello, World!\nHello,"
+    );
+    let errors: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", done.stderr);
+    assert!(
+        errors[0].contains("File too large") && errors[0].contains("bytes_written=6 line_bytes=14"),
+        "{}",
+        done.stderr
+    );
+    let _ = std::fs::remove_file(file);
+}
+
+/// With JSON logs, a refusal made once the format is known is a JSON object too, one line, with
+/// the refusal as its reason, whatever RUST_LOG lets through.
+#[test]
+fn refusals_are_json_once_the_log_format_is_known() {
+    let json = ("HELLO_LOG_FORMAT", "json");
+    type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 4] = [
+        (
+            &["--heartbeat-file", "/nonexistent/heartbeat"],
+            vec![json],
+            "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+        ),
+        (
+            &["--heartbeat-file", "/nonexistent/heartbeat"],
+            vec![json, ("RUST_LOG", "off")],
+            "--heartbeat-file / HELLO_HEARTBEAT_FILE",
+        ),
+        (&["check"], vec![json], "no heartbeat to check"),
+        (&[], vec![json, ("RUST_LOG", "loud")], "RUST_LOG"),
+    ];
+    for (args, env, names) in cases {
+        let done = run(BIN, args, &env);
+        assert_bad_input(&done, &[names]);
+        let line: serde_json::Value = serde_json::from_str(done.stderr.trim_end())
+            .unwrap_or_else(|e| panic!("{args:?} {env:?}: not JSON ({e}): {:?}", done.stderr));
+        assert_eq!(line["level"], "ERROR", "{line}");
+        assert_eq!(line["message"], "exiting", "{line}");
+        assert_eq!(line["code"], 2, "{line}");
+        let reason = line["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.starts_with("hello-loop") && reason.contains(names),
+            "{line}"
+        );
+    }
+    // Before the format is known (the command line itself is refused), the plain line.
+    let early = run(BIN, &["--log-format", "json", "--interval", "x"], &[]);
+    assert_bad_input(&early, &["hello-loop: invalid value 'x' for --interval"]);
 }

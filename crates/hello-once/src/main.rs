@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use hello_core::bounded;
 use hello_core::cli::{self, LogArgs, Program, DEFAULT_MESSAGE};
 use hello_core::exit::{finish, output_failed};
 use hello_core::output::MessageLines;
@@ -41,7 +42,16 @@ impl Program for Args {
 }
 
 fn main() -> ExitCode {
+    // Handlers before anything else, parsing and the first log line included: as PID 1 the kernel
+    // drops a SIGTERM that finds no handler, and a log line on a blocked stderr takes a 10 ms
+    // attempt. They only record the signal; each step below looks at it. Then the write timer's
+    // SIGALRM: an inherited mask that blocks any of the three is undone.
+    let stop = StopFlag::install().and_then(|stop| bounded::prepare().map(|()| stop));
     let args: Args = cli::start();
+    let stop = match stop {
+        Ok(stop) => stop,
+        Err(err) => return setup_failed(&err),
+    };
     let mut lines = MessageLines::new(&args.message);
     tracing::info!(
         text = args.message.as_str(),
@@ -50,22 +60,24 @@ fn main() -> ExitCode {
         pid = std::process::id(),
         "starting"
     );
+    if let Some(signal) = stop.received() {
+        return stopped(&mut lines, signal, "before the line was printed");
+    }
     if args.delay.is_zero() {
         // Nothing to wait for: no runtime, just the line. The handlers only record a signal, so a
         // stdout that blocks (a full pipe nobody reads) cannot keep even PID 1 from stopping.
-        let stop = match StopFlag::install() {
-            Ok(stop) => stop,
-            Err(err) => return setup_failed(&err),
-        };
         return match lines.write_unless(|| stop.received()) {
             Ok(None) => finish(args.exit_code, "printed the message"),
             Ok(Some(signal)) => stopped(&mut lines, signal, "while stdout was blocked"),
-            Err(err) => output_failed(&err),
+            Err(err) => output_failed(&err, &lines),
         };
     }
     run(async {
-        // Handlers first, so a SIGTERM right after the line is ours to handle, even as PID 1.
+        // The runtime's handlers; a signal that came before them is in the flag.
         let mut signals = StopSignals::install(SignalMode::Handle)?;
+        if let Some(signal) = stop.received() {
+            return Ok(stopped(&mut lines, signal, "before the line was printed"));
+        }
         let written = tokio::select! {
             biased;
             signal = signals.recv() => {
@@ -74,7 +86,7 @@ fn main() -> ExitCode {
             written = lines.write() => written,
         };
         if let Err(err) = written {
-            return Ok(output_failed(&err));
+            return Ok(output_failed(&err, &lines));
         }
         Ok(tokio::select! {
             signal = signals.recv() => stopped(&mut lines, signal, "during the delay"),

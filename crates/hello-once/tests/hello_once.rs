@@ -6,9 +6,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use hello_testkit::{
-    assert_all_refused, assert_bad_input, assert_help_and_version, run, run_as_stranger,
-    signal_and_time, spawn_blocked_on_stdout, BadInput, Running, Streams, PROMPTLY, SIGINT,
-    SIGTERM,
+    assert_all_refused, assert_bad_input, assert_help_and_version, early_sigterm_sweep_as_pid1,
+    run, run_as_stranger, signal_and_time, spawn_blocked_on_stdout, spawn_on_full_stdout_masked,
+    BadInput, Launch, Running, Streams, PROMPTLY, SIGALRM, SIGINT, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
@@ -269,6 +269,17 @@ fn a_signal_while_stdout_is_blocked_drops_the_line_and_exits_128_plus_signal() {
     assert_blocked_line_dropped(&["--delay", "1h"], SIGTERM, 143, true);
 }
 
+/// SIGTERM and SIGINT are handled from the start (issue 25, item 1): as PID 1, a SIGTERM that
+/// comes while the "starting" line waits on a blocked stderr is not dropped by the kernel. Without
+/// a delay stdout is blocked too; with one, the line is printed and the delay is what the signal
+/// cuts short.
+#[test]
+fn as_pid1_sigterm_from_the_first_moment_with_stderr_blocked_exits_143_at_once() {
+    for (args, stdout_blocked) in [(&[][..], true), (&["--delay", "1h"][..], false)] {
+        early_sigterm_sweep_as_pid1(BIN, args, stdout_blocked, 143, AT_ONCE);
+    }
+}
+
 // ---- stdout and stderr that cannot be written (items 6 and 8).
 
 #[test]
@@ -364,4 +375,130 @@ fn rust_log_values_that_would_hide_every_line_are_refused() {
     }
     let targeted = run(BIN, &[], &[("RUST_LOG", "warn,hello_core=info")]);
     assert!(targeted.stderr.contains("exiting code=0"), "{targeted:?}");
+    // The program's own name covers all its lines, the exit line (from hello_core) included.
+    let own = run(BIN, &[], &[("RUST_LOG", "hello_once=info")]);
+    assert!(own.stderr.contains("INFO starting"), "{own:?}");
+    assert!(own.stderr.contains("INFO exiting code=0"), "{own:?}");
+    // A target that names nothing here would hide every line (issue 25, item 8).
+    for value in ["hello_onc=debug", "hello_loop=debug", "warn,tokio=trace"] {
+        let refused = run(BIN, &[], &[("RUST_LOG", value)]);
+        assert_bad_input(&refused, &["RUST_LOG", "hello_once, hello_core"]);
+    }
+}
+
+// ---- An inherited signal mask (issue 25, item 9).
+
+/// Started with SIGTERM, SIGINT and SIGALRM blocked by its parent (the mask survives fork and
+/// exec), the delay and a blocked stdout still end at once on SIGTERM, plainly and as PID 1.
+#[test]
+fn an_inherited_blocked_mask_does_not_defeat_the_stop() {
+    for as_pid1 in [false, true] {
+        let launch = Launch {
+            as_pid1,
+            blocked: vec![SIGTERM, SIGINT, SIGALRM],
+            ..Launch::default()
+        };
+        let args = [OsStr::new("--delay"), OsStr::new("1h")];
+        let Some(running) = Running::launch(BIN, &args, &[], launch) else {
+            return;
+        };
+        signal_during_delay(running, SIGTERM, 143, "SIGTERM");
+
+        let blocked = [SIGTERM, SIGALRM];
+        let Some((running, _pipe)) = spawn_on_full_stdout_masked(BIN, &[], as_pid1, &blocked)
+        else {
+            return;
+        };
+        let (took, done) = signal_and_time(running, SIGTERM);
+        assert_eq!(done.code(), Some(143), "as PID 1: {as_pid1}: {done:?}");
+        assert!(took < AT_ONCE, "took {took:?}");
+    }
+}
+
+// ---- One line, whatever the value holds (issue 25, item 8).
+
+#[test]
+fn values_with_a_newline_are_refused_in_one_line_and_shown_escaped() {
+    let cases: &[BadInput] = &[
+        (
+            &["--delay", "x\ny"],
+            &[],
+            &["--delay / HELLO_DELAY", "'x\\ny'"],
+        ),
+        (
+            &[],
+            &[("HELLO_EXIT_CODE", "1\n2")],
+            &["--exit-code / HELLO_EXIT_CODE", "'1\\n2'"],
+        ),
+        (
+            &["--exit-code=9\u{7}"],
+            &[],
+            &["--exit-code / HELLO_EXIT_CODE", "'9\\u{7}'"],
+        ),
+        (&["--bo\ngus"], &[], &["'--bo\\ngus'", "--help"]),
+        (&[], &[("RUST_LOG", "warn\nx")], &["RUST_LOG", "'warn\\nx'"]),
+    ];
+    assert_all_refused(BIN, cases);
+}
+
+#[test]
+fn a_missing_value_is_refused_with_the_accepted_form() {
+    let required = "a value is required for ";
+    let cases: &[BadInput] = &[
+        (
+            &["--delay"],
+            &[],
+            &[
+                required,
+                "--delay / HELLO_DELAY",
+                "expected a duration like 2s",
+            ],
+        ),
+        (
+            &["--exit-code"],
+            &[],
+            &[required, "HELLO_EXIT_CODE", "a whole number from 0 to 255"],
+        ),
+        (
+            &["--log-format"],
+            &[],
+            &[required, "HELLO_LOG_FORMAT", "one of text, json"],
+        ),
+    ];
+    assert_all_refused(BIN, cases);
+}
+
+/// A disk that fills up half-way through the line (a file size limit stands in for it): the
+/// error says how much of the line is in the file, as a line dropped on a blocked stdout does.
+#[test]
+fn a_disk_full_half_way_through_the_line_says_how_much_was_written() {
+    let file = std::env::temp_dir().join(format!("hello-once-partial-{}", std::process::id()));
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(std::fs::File::create(&file).unwrap().into()),
+            stderr: None,
+        },
+        max_file_size: Some(10),
+        ..Launch::default()
+    };
+    let message = "x".repeat(30);
+    let args = [OsStr::new("--message"), OsStr::new(&message)];
+    let done = Running::launch(BIN, &args, &[], launch)
+        .unwrap()
+        .wait(PROMPTLY);
+    assert_eq!(done.code(), Some(1), "{done:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), vec![b'x'; 10]);
+    let errors: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("ERROR"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", done.stderr);
+    assert!(
+        errors[0].contains("File too large")
+            && errors[0].contains("bytes_written=10 line_bytes=31"),
+        "{}",
+        done.stderr
+    );
+    let _ = std::fs::remove_file(file);
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use libc::{SIGINT, SIGKILL, SIGTERM};
+pub use libc::{SIGALRM, SIGINT, SIGKILL, SIGTERM};
 
 /// Upper bound for anything that should happen "at once".
 pub const PROMPTLY: Duration = Duration::from_secs(5);
@@ -87,6 +87,35 @@ pub fn assert_help_and_version(program: &str, name: &str, version: &str, flags: 
         let shown = run(program, &[flag], &[]);
         assert_eq!(shown.code(), Some(0));
         assert_eq!(shown.stdout, format!("{name} {version}\n"));
+    }
+    // A stdout that cannot take them is the exit status 1 of any failed write, with one line;
+    // a reader that went away is the graceful end of any other write, 0.
+    for flag in ["--help", "--version"] {
+        let full = Streams {
+            stdout: Some(fs::File::create("/dev/full").expect("/dev/full").into()),
+            stderr: None,
+        };
+        let done = Running::spawn_with(program, &[OsStr::new(flag)], &[], full, false)
+            .expect("a plain run")
+            .wait(PROMPTLY);
+        assert_eq!(done.code(), Some(1), "{flag} > /dev/full: {done:?}");
+        assert_eq!(done.stderr.lines().count(), 1, "{flag}: {:?}", done.stderr);
+        assert!(
+            done.stderr
+                .contains("cannot write to stdout: No space left on device"),
+            "{flag}: {:?}",
+            done.stderr
+        );
+        let closed = UnreadPipe::new();
+        let streams = Streams {
+            stdout: Some(closed.writer()),
+            stderr: None,
+        };
+        drop(closed); // both ends here; the child holds the only writer and no reader is left
+        let done = Running::spawn_with(program, &[OsStr::new(flag)], &[], streams, false)
+            .expect("a plain run")
+            .wait(PROMPTLY);
+        assert_eq!(done.code(), Some(0), "{flag} into a closed pipe: {done:?}");
     }
 }
 
@@ -193,6 +222,43 @@ pub struct Streams {
     pub stderr: Option<Stdio>,
 }
 
+/// How to start a program, beyond its arguments and environment ([`Running::launch`]).
+#[derive(Default)]
+pub struct Launch {
+    pub streams: Streams,
+    /// As PID 1 of a new PID namespace (`unshare --pid --fork`), as in a container.
+    pub as_pid1: bool,
+    /// Signals the program inherits blocked, from a parent that blocked them before it started:
+    /// the mask survives fork(2) and execve(2), `unshare` included.
+    pub blocked: Vec<i32>,
+    /// RLIMIT_FSIZE, with SIGXFSZ ignored: a write that would make a file larger than this takes
+    /// what fits and the next one fails with EFBIG, like a disk that fills up half-way through
+    /// a line.
+    pub max_file_size: Option<u64>,
+    /// RLIMIT_AS: a program that reads without end fails within this much memory instead of
+    /// taking the machine's.
+    pub max_memory: Option<u64>,
+}
+
+/// setrlimit(2), soft and hard limit alike; async-signal-safe, for `pre_exec`.
+fn set_limit(resource: LimitResource, bytes: u64) -> std::io::Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: a valid rlimit.
+    if unsafe { libc::setrlimit(resource, &limit) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(target_env = "gnu")]
+type LimitResource = libc::__rlimit_resource_t;
+#[cfg(not(target_env = "gnu"))]
+type LimitResource = libc::c_int;
+
 /// A pipe that is held open and never read, like `docker run … | less` left on its first page:
 /// once its buffer is full, every write(2) to it blocks.
 pub struct UnreadPipe {
@@ -213,6 +279,21 @@ impl UnreadPipe {
                 write: OwnedFd::from_raw_fd(fds[1]),
             }
         }
+    }
+
+    /// A pipe that is full before the program starts: its very first write blocks, as stderr
+    /// does when a terminal is paused or a log reader stalled before the program ran.
+    pub fn full() -> Self {
+        let pipe = Self::new();
+        // SAFETY: F_GETPIPE_SZ on a pipe we own.
+        let capacity = unsafe { libc::fcntl(pipe.write.as_raw_fd(), libc::F_GETPIPE_SZ) };
+        let filler = vec![b'.'; usize::try_from(capacity).expect("a pipe size")];
+        // Exactly the capacity fits, so this blocking write returns at once.
+        // SAFETY: the pointer and length describe `filler`.
+        let n =
+            unsafe { libc::write(pipe.write.as_raw_fd(), filler.as_ptr().cast(), filler.len()) };
+        assert_eq!(n, capacity as isize, "fill the pipe");
+        pipe
     }
 
     /// The writing end, for a child's stdout.
@@ -277,6 +358,36 @@ pub fn spawn_blocked_on_stdout(
     Some((running, pipe))
 }
 
+/// Starts `program` with stdout on a pipe that is full before it starts and `blocked` signals
+/// in the mask it inherits, and waits until it sleeps in its first write to stdout. Its write
+/// has taken nothing yet, so a signal handler installed with SA_RESTART (signal-hook's) resumes
+/// it: only the write timer's SIGALRM cuts it short. `None` as in [`Running::launch`].
+pub fn spawn_on_full_stdout_masked(
+    program: &str,
+    args: &[&str],
+    as_pid1: bool,
+    blocked: &[i32],
+) -> Option<(Running, UnreadPipe)> {
+    let pipe = UnreadPipe::full();
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(pipe.writer()),
+            stderr: None,
+        },
+        as_pid1,
+        blocked: blocked.to_vec(),
+        ..Launch::default()
+    };
+    let running = Running::launch(program, &args, &[], launch)?;
+    assert!(
+        running.seen_blocked_writing(1, PROMPTLY),
+        "never blocked on stdout; stderr:\n{}",
+        running.stderr()
+    );
+    Some((running, pipe))
+}
+
 /// Sends `signal` and waits for the exit: how long it took, and what the run left behind.
 pub fn signal_and_time(running: Running, signal: i32) -> (Duration, Finished) {
     let sent = Instant::now();
@@ -300,6 +411,8 @@ pub struct Running {
     /// The program's PID as seen from here (for `--pid` runs, the child of `unshare`).
     pid: i32,
     stdout_lines: Receiver<String>,
+    /// The threads reading stdout and stderr; each ends at EOF.
+    readers: [thread::JoinHandle<()>; 2],
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
@@ -326,21 +439,37 @@ impl Running {
         streams: Streams,
         as_pid1: bool,
     ) -> Option<Self> {
-        if as_pid1 && !pid_namespace_usable() {
+        let launch = Launch {
+            streams,
+            as_pid1,
+            ..Launch::default()
+        };
+        Self::launch(program, args, env, launch)
+    }
+
+    /// Starts a program as `launch` says (see [`Launch`]); `None` when it asks for PID 1 and
+    /// that cannot be done here, as in [`Running::spawn_as_pid1`].
+    pub fn launch(
+        program: &str,
+        args: &[&OsStr],
+        env: &[(&str, &OsStr)],
+        launch: Launch,
+    ) -> Option<Self> {
+        if launch.as_pid1 && !pid_namespace_usable() {
             return None;
         }
-        let wrapper = if as_pid1 {
+        let wrapper = if launch.as_pid1 {
             Wrapper::PidNamespace
         } else {
             Wrapper::Direct
         };
-        Some(Self::start_os(wrapper, program, args, env, streams))
+        Some(Self::start_os(wrapper, program, args, env, launch))
     }
 
     fn start(wrapper: Wrapper, program: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(v))).collect();
-        Self::start_os(wrapper, program, &args, &env, Streams::default())
+        Self::start_os(wrapper, program, &args, &env, Launch::default())
     }
 
     fn start_os(
@@ -348,8 +477,15 @@ impl Running {
         program: &str,
         args: &[&OsStr],
         env: &[(&str, &OsStr)],
-        streams: Streams,
+        launch: Launch,
     ) -> Self {
+        let Launch {
+            streams,
+            as_pid1: _,
+            blocked,
+            max_file_size,
+            max_memory,
+        } = launch;
         let mut command = match wrapper {
             Wrapper::Direct => Command::new(program),
             Wrapper::Stranger => {
@@ -371,6 +507,30 @@ impl Running {
             .stdin(Stdio::null())
             .stdout(streams.stdout.unwrap_or_else(Stdio::piped))
             .stderr(streams.stderr.unwrap_or_else(Stdio::piped));
+        if !blocked.is_empty() || max_file_size.is_some() || max_memory.is_some() {
+            // SAFETY: only async-signal-safe calls (sigprocmask, signal, setrlimit) between fork
+            // and exec, on memory prepared before the fork.
+            unsafe {
+                let mut mask: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut mask);
+                for &signal in &blocked {
+                    libc::sigaddset(&mut mask, signal);
+                }
+                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                    if libc::sigprocmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut()) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    if let Some(bytes) = max_file_size {
+                        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                        set_limit(libc::RLIMIT_FSIZE, bytes)?;
+                    }
+                    if let Some(bytes) = max_memory {
+                        set_limit(libc::RLIMIT_AS, bytes)?;
+                    }
+                    Ok(())
+                });
+            }
+        }
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
@@ -383,7 +543,7 @@ impl Running {
         let stdout = Arc::new(Mutex::new(String::new()));
         let stdout_all = Arc::clone(&stdout);
         let stdout_pipe = child.stdout.take();
-        thread::spawn(move || {
+        let stdout_reader = thread::spawn(move || {
             let Some(stdout_pipe) = stdout_pipe else {
                 return; // given, not captured
             };
@@ -398,7 +558,7 @@ impl Running {
         let stderr = Arc::new(Mutex::new(String::new()));
         let stderr_pipe = child.stderr.take();
         let stderr_all = Arc::clone(&stderr);
-        thread::spawn(move || {
+        let stderr_reader = thread::spawn(move || {
             let Some(mut stderr_pipe) = stderr_pipe else {
                 return;
             };
@@ -414,6 +574,7 @@ impl Running {
             child,
             pid,
             stdout_lines,
+            readers: [stdout_reader, stderr_reader],
             stdout,
             stderr,
         }
@@ -421,6 +582,18 @@ impl Running {
 
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// Waits until the program itself runs: for a PID-1 run, until the child `unshare` forked
+    /// has exec'd it. From that moment on, a container runtime could signal it.
+    pub fn wait_for_exec(&self, program: &str) {
+        let want = fs::canonicalize(program).expect("the program's path");
+        let exe = format!("/proc/{}/exe", self.pid);
+        let deadline = Instant::now() + PROMPTLY;
+        while fs::read_link(&exe).ok().as_ref() != Some(&want) {
+            assert!(Instant::now() < deadline, "{program} was never exec'd");
+            thread::sleep(Duration::from_micros(100));
+        }
     }
 
     /// Waits for the next line on stdout.
@@ -504,6 +677,66 @@ impl Running {
         ticks(11) + ticks(12)
     }
 
+    /// Whether the program is seen asleep in a write(2) to `fd` (a full pipe) within `within`, as
+    /// `/proc/PID/syscall` shows it: the syscall number, then its first argument, the descriptor.
+    /// A write that is over before this thread looks (a loaded machine) is not seen.
+    pub fn seen_blocked_writing(&self, fd: i32, within: Duration) -> bool {
+        let want = format!("{} {fd:#x} ", libc::SYS_write);
+        let syscall = format!("/proc/{}/syscall", self.pid);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if fs::read_to_string(&syscall).is_ok_and(|now| now.starts_with(&want)) {
+                return true;
+            }
+            thread::sleep(Duration::from_micros(200));
+        }
+        false
+    }
+
+    /// Like [`Running::wait`], and how many bytes the program read: `rchar` of
+    /// `/proc/PID/io`, read from the exited process before it is reaped (waitid(2) with
+    /// WNOWAIT). Every read(2) counts, the dynamic loader's and the runtime's included. Not for
+    /// PID-1 runs (their parent is `unshare`).
+    pub fn wait_counting_reads(mut self, timeout: Duration) -> (Finished, u64) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // SAFETY: waitid on our own child, with a zeroed siginfo it fills in.
+            let exited = unsafe {
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                let flags = libc::WEXITED | libc::WNOWAIT | libc::WNOHANG;
+                let rc = libc::waitid(libc::P_PID, self.pid as libc::id_t, &mut info, flags);
+                assert_eq!(rc, 0, "waitid: {}", std::io::Error::last_os_error());
+                info.si_pid() != 0
+            };
+            if exited {
+                break;
+            }
+            if Instant::now() >= deadline {
+                self.kill_after(timeout);
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        let io = fs::read_to_string(format!("/proc/{}/io", self.pid)).expect("/proc/PID/io");
+        let rchar = io
+            .lines()
+            .find_map(|l| l.strip_prefix("rchar:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("rchar in /proc/PID/io");
+        (self.wait(timeout), rchar)
+    }
+
+    /// The end of a run that overstayed `timeout`: killed, and the test fails.
+    fn kill_after(&mut self, timeout: Duration) -> ! {
+        let _ = self.child.kill();
+        // SAFETY: as in `signal`.
+        unsafe { libc::kill(self.pid, SIGKILL) };
+        let _ = self.child.wait();
+        panic!(
+            "did not exit within {timeout:?}; stderr:\n{}",
+            self.stderr()
+        );
+    }
+
     /// Waits for the exit, killing the program if it does not come within `timeout`.
     pub fn wait(mut self, timeout: Duration) -> Finished {
         let deadline = Instant::now() + timeout;
@@ -512,31 +745,20 @@ impl Running {
                 break status;
             }
             if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                // SAFETY: as in `signal`.
-                unsafe { libc::kill(self.pid, SIGKILL) };
-                let _ = self.child.wait();
-                panic!(
-                    "did not exit within {timeout:?}; stderr:\n{}",
-                    self.stderr()
-                );
+                self.kill_after(timeout);
             }
             thread::sleep(Duration::from_millis(5));
         };
-        // The reader threads finish at EOF, which follows the exit; give them a moment.
+        // The reader threads finish at EOF, which follows the exit (unless something the program
+        // started still holds a pipe): wait for them, within bounds, so no output is missed on
+        // a busy machine.
         let settle = Instant::now() + Duration::from_secs(2);
-        let mut stdout = self.stdout.lock().unwrap().clone();
-        while Instant::now() < settle {
-            thread::sleep(Duration::from_millis(20));
-            let now = self.stdout.lock().unwrap().clone();
-            if now == stdout {
-                break;
-            }
-            stdout = now;
+        while !self.readers.iter().all(thread::JoinHandle::is_finished) && Instant::now() < settle {
+            thread::sleep(Duration::from_millis(2));
         }
         Finished {
             status,
-            stdout,
+            stdout: self.stdout_so_far(),
             stderr: self.stderr(),
         }
     }
@@ -615,4 +837,71 @@ fn forked_child_of(unshare: &mut Child) -> i32 {
 fn process_state(pid: i32) -> Option<char> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// A stop that comes while the program's first write waits on a blocked stderr. The program is
+/// started as PID 1 with stderr (and, when `stdout_blocked`, stdout) on a pipe that is full
+/// before it starts, so its first write (the "starting" line) sleeps in the kernel until its
+/// 10 ms attempt is over; SIGTERM is sent 0, 1, 2 … 20 ms after that write began, one run each.
+/// A handler installed only after that line lets the kernel drop the signal (PID 1), and the
+/// run never ends. Every run must end with `code` within `bound`. Returns the time from the
+/// signal to the exit of each run (printed with their median, for the record), or `None` when a
+/// PID namespace cannot be made here.
+///
+/// The clock starts at the first write, not at exec: between execve(2) and the program's first
+/// instruction (the dynamic loader, Rust's runtime start-up) no program has a handler, and a
+/// signal there is dropped whatever the program does.
+pub fn early_sigterm_sweep_as_pid1(
+    program: &str,
+    args: &[&str],
+    stdout_blocked: bool,
+    code: i32,
+    bound: Duration,
+) -> Option<Vec<Duration>> {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let mut took = Vec::new();
+    for after_ms in 0..=20 {
+        // The first write lasts one 10 ms attempt: a run in which this thread did not get to look
+        // in time is started again.
+        let (running, _pipes) = (0..5)
+            .find_map(|_| {
+                let pipes = (UnreadPipe::full(), UnreadPipe::full());
+                let streams = Streams {
+                    stdout: stdout_blocked.then(|| pipes.0.writer()),
+                    stderr: Some(pipes.1.writer()),
+                };
+                let running = Running::spawn_with(program, &args, &[], streams, true)?;
+                running.wait_for_exec(program);
+                running
+                    .seen_blocked_writing(2, Duration::from_secs(1))
+                    .then_some((running, pipes))
+            })
+            .expect("the first write to stderr seen in one of 5 runs");
+        thread::sleep(Duration::from_millis(after_ms));
+        eprintln!("SIGTERM {after_ms} ms into the first write");
+        let sent = Instant::now();
+        running.signal(SIGTERM);
+        let done = running.wait(PROMPTLY);
+        let elapsed = sent.elapsed();
+        assert_eq!(
+            done.code(),
+            Some(code),
+            "SIGTERM {after_ms} ms into the first write: {done:?}"
+        );
+        assert!(
+            elapsed < bound,
+            "SIGTERM {after_ms} ms into the first write: exit after {elapsed:?}"
+        );
+        took.push(elapsed);
+    }
+    let mut sorted = took.clone();
+    sorted.sort();
+    eprintln!(
+        "{program} {args:?}: SIGTERM 0-20 ms into its first write as PID 1, stderr blocked: \
+         exit {:?} after it (median of {}; max {:?})",
+        sorted[sorted.len() / 2],
+        sorted.len(),
+        sorted[sorted.len() - 1]
+    );
+    Some(took)
 }
