@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -635,11 +636,16 @@ def make(args: list[str]) -> int:
 # ----------------------------------------------------------------------------- docker
 def docker(args: list[str]) -> int:
     """`docker` as the doctor and the loader ask it: FAKE_DOCKER_DOWN=1 (no engine), FAKE_DOCKER_HANG=1
-    (an engine that never answers), FAKE_DOCKER_STORE=containerd, FAKE_DOCKER_PROXY (the engine's
+    (an engine that never answers), FAKE_DOCKER_HANG=ignore-term (a docker that ignores SIGTERM and
+    sleeps 8 s: only SIGKILL ends it early), FAKE_DOCKER_STORE=containerd, FAKE_DOCKER_PROXY (the engine's
     proxy), FAKE_DOCKER_ROOT (its data dir), FAKE_DOCKER_NO_IMAGES=1, FAKE_DOCKER_REGISTRY=1. The fields
     are docker info's (Engine API SystemInfo); the values are made up."""
     if env("FAKE_DOCKER_HANG") == "1":
         os.execvp("sleep", ["sleep", "60"])
+    if env("FAKE_DOCKER_HANG") == "ignore-term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(8)
+        return 1
     if env("FAKE_DOCKER_DOWN") == "1":
         print("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
               file=sys.stderr)

@@ -192,6 +192,17 @@ def test_engine_hangs(shell, tmp_path):
     assert res.seconds < 5, f"took {res.seconds:.1f} s"
 
 
+def test_engine_ignores_sigterm(shell, tmp_path):
+    """A docker that ignores SIGTERM is killed (the library's bounded escalates to SIGKILL): the run
+    costs DOCTOR_TIMEOUT, a second of grace and the other checks (about 2 s of stand-ins), not the 8 s
+    that docker would sleep (before: 8.2 s on an idle machine). The bound is generous, as for
+    test_engine_hangs: this machine is shared."""
+    res = doctor(shell, tmp_path, FAKE_DOCKER_HANG="ignore-term", DOCTOR_TIMEOUT="1", timeout=30)
+    assert res.rc == 1, res.out
+    res.has(r"^\[FAIL\] engine .*'docker info' did not answer within 1s")
+    assert res.seconds < 1 + 4, f"took {res.seconds:.1f} s"
+
+
 def test_proxy_shell_only(shell, tmp_path):
     res = doctor(shell, tmp_path, HTTPS_PROXY="http://proxy.example:3128")
     assert res.rc == 0, res.out
