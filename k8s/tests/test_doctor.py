@@ -74,11 +74,12 @@ def proc_dir(path: Path, watches: int, instances: int) -> Path:
     return path
 
 
-def doctor(shell: list[str], tmp_path: Path, *args: str, script: Path = DOCTOR, timeout: float = 60,
-           path: str | None = None, **env: str) -> Run:
-    """The doctor under SHELL against the stand-ins, from a folder outside the repository, with a fresh
-    FAKE_STATE and, unless given, a /proc that asks for nothing and an engine data dir on this disk.
-    PATH replaces the stand-ins' PATH altogether."""
+def doctor(shell: list[str], tmp_path: Path, *args: str, script: Path | str = DOCTOR, timeout: float = 60,
+           path: str | None = None, cwd: Path | None = None, **env: str) -> Run:
+    """The doctor under SHELL against the stand-ins, from a folder outside the repository (CWD, default
+    tmp_path), with a fresh FAKE_STATE and, unless given, a /proc that asks for nothing and an engine
+    data dir on this disk. PATH replaces the stand-ins' PATH altogether. SCRIPT may be relative to CWD
+    (passed after --, so a path starting with - is the script's, not the shell's option)."""
     state = Path(tempfile.mkdtemp(prefix="state-", dir=tmp_path))
     if "DOCTOR_PROC" not in env:
         good = tmp_path / "proc-good"
@@ -87,7 +88,7 @@ def doctor(shell: list[str], tmp_path: Path, *args: str, script: Path = DOCTOR, 
     full = with_stand_ins(state, **env)
     if path is not None:
         full["PATH"] = path
-    return timed([*shell, str(script), *args], full, cwd=tmp_path, timeout=timeout)
+    return timed([*shell, "--", str(script), *args], full, cwd=cwd or tmp_path, timeout=timeout)
 
 
 def node_minor() -> int:
@@ -104,8 +105,10 @@ def write_sums(kit: Path) -> None:
     library(f"write_sums {shlex.quote(str(kit))}")
 
 
-def make_kit(folder: Path) -> Path:
-    """A kit folder: load, doctor, the lessons' pins, images/amd64/hello-{once,loop}.tar, SHA256SUMS."""
+def make_kit(folder: Path, classroom: bool = False) -> Path:
+    """A kit folder: load, doctor, the lessons' pins, images/amd64/hello-{once,loop}.tar, SHA256SUMS.
+    CLASSROOM: the whole classroom as images/build-kit lays it out (the four root commands, every
+    lesson folder, namespace, components), with stand-in archives and no SBOMs."""
     kit = folder / "hello-k8s-kit"
     (kit / "k8s" / "components" / "hello-demo").mkdir(parents=True)
     shutil.copy(LOADER, kit / "load")
@@ -113,6 +116,13 @@ def make_kit(folder: Path) -> Path:
     shutil.copytree(ROOT / "k8s" / "lib", kit / "k8s" / "lib")
     for name in ("versions.env", "kind-config.yaml", "components/hello-demo/kustomization.yaml"):
         shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
+    if classroom:
+        for cmd in ("lesson", "check"):
+            shutil.copy(ROOT / "k8s" / "scripts" / cmd, kit / cmd)
+        for name in ("README.md", "kustomization.yaml"):
+            shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
+        for folder_ in ["namespace", "components", *(Path(d).name for d in library("lesson_dirs").split())]:
+            shutil.copytree(ROOT / "k8s" / folder_, kit / "k8s" / folder_, dirs_exist_ok=True)
     (kit / "images" / "amd64").mkdir(parents=True)
     (kit / "images" / "amd64" / "hello-once.tar").write_text("image bytes\n")
     (kit / "images" / "amd64" / "hello-loop.tar").write_text("other bytes\n")
@@ -371,6 +381,49 @@ def test_in_a_kit(shell, tmp_path):
     assert res.rc == 0, res.out
     res.one_line_per_check(["engine", "kind", "kubectl"])
     res.has(r"^doctor: nothing blocks \(3 ok\); the full check: \./doctor$")
+
+
+# ---- a kit anywhere (issue 25): the folder it was unpacked in may have a backslash, a newline, a
+# leading - or a space in its name. The kit is run from inside (./load), from the folder above by a
+# relative path (sh -- FOLDER/hello-k8s-kit/load), and checked by the doctor both ways.
+AWKWARD = {"backslash": "back\\slash", "newline": "new\nline", "leading-dash": "-dash", "space": "with space"}
+
+
+@pytest.fixture(params=list(AWKWARD), ids=list(AWKWARD))
+def awkward(request, tmp_path) -> tuple[Path, str]:
+    """(the folder the commands are typed in, the kit's path relative to it), the kit a classroom."""
+    work = tmp_path / "work"
+    make_kit(work / AWKWARD[request.param], classroom=True)
+    return work, f"{AWKWARD[request.param]}/hello-k8s-kit"
+
+
+def test_load_verify_under_an_awkward_path(shell, tmp_path, awkward):
+    work, rel = awkward
+    count = len((work / rel / "SHA256SUMS").read_text().splitlines())
+    env = with_stand_ins(tmp_path / "state")
+    for cmd, cwd, extra in ((["./load", "verify"], work / rel, {}),
+                            (["--", f"{rel}/load", "verify"], work, {}),
+                            (["--", str(LOADER), "verify"], work, {"KIT_DIR": rel})):
+        res = timed([*shell, *cmd], {**env, **extra}, cwd=cwd)
+        assert res.rc == 0, f"{cmd} in {cwd}: {res.out}"
+        assert res.out == f"load: SHA256SUMS: all {count} files verified\n", f"{cmd} in {cwd}: {res.out}"
+
+
+def each_line_is_a_check_or_the_summary(res: Run) -> None:
+    lines = res.out.rstrip("\n").split("\n")
+    stray = [line for line in lines if not MARK.match(line) and not line.startswith("doctor: ")]
+    assert stray == [], f"lines that are neither a check nor the summary: {stray}\n{res.out}"
+
+
+def test_doctor_checks_a_kit_under_an_awkward_path(shell, tmp_path, awkward):
+    """[ ok ] kit, one line per check: the kit's own ./doctor, the same by its relative path, and the
+    repository's doctor with KIT= that relative path."""
+    work, rel = awkward
+    for script, cwd, env in (("./doctor", work / rel, {}), (f"{rel}/doctor", work, {}), (DOCTOR, work, {"KIT": rel})):
+        res = doctor(shell, tmp_path, script=script, cwd=cwd, **env)
+        assert res.rc == 0, f"{script} in {cwd}: {res.out}"
+        res.has(r"^\[ ok \] kit +/.*/hello-k8s-kit: every file matches its checksum")
+        each_line_is_a_check_or_the_summary(res)
 
 
 # ---- make demo runs the blocker checks first
