@@ -111,13 +111,16 @@ quote() {
     *) printf '%s' "$1" ;;
   esac
 }
-# command_line CMD...: "$ cmd args", every word quoted, so a printed command can be pasted back.
-command_line() {
+# command_words CMD...: the words, each quoted, joined by spaces: a command a shell reads back as
+# these very words (a path with a space, a backslash or a newline included).
+command_words() {
   local line word
-  line='$'
+  line=''
   for word in "$@"; do line="$line $(quote "$word")"; done
-  printf '%s\n' "$line"
+  printf '%s\n' "${line# }"
 }
+# command_line CMD...: "$ cmd args", every word quoted, so a printed command can be pasted back.
+command_line() { printf '$ %s\n' "$(command_words "$@")"; }
 
 # ---- checksums ----------------------------------------------------------------------------------
 # sha256_of FILE: the file's SHA-256 in hex. sha256sum where there is one (Linux), else shasum

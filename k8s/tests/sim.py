@@ -584,6 +584,11 @@ def kind(args: list[str]) -> int:
         else:
             print("No kind clusters found.", file=sys.stderr)
     elif args[:2] == ["create", "cluster"]:
+        config = option(args, "--config")
+        if config is not None and not Path(config).is_file():  # kind reads its config first
+            print(f"ERROR: failed to create cluster: error reading file: open {config}: no such file or directory",
+                  file=sys.stderr)
+            return 1
         created.touch()
     elif args[:2] == ["export", "kubeconfig"]:
         pass

@@ -426,6 +426,36 @@ def test_doctor_checks_a_kit_under_an_awkward_path(shell, tmp_path, awkward):
         each_line_is_a_check_or_the_summary(res)
 
 
+def printed_after(text: str, line: str) -> str:
+    """What the loader printed after LINE: the commands it asks to paste, as a shell would read them."""
+    _, found, rest = text.partition(line + "\n")
+    assert found, f"no line {line!r} in:\n{text}"
+    return rest
+
+
+def test_printed_commands_paste_back(shell, tmp_path, awkward):
+    """The loader's hints are commands to paste: run as a shell reads them (with the stand-ins), they
+    work. `load kind` without a cluster prints the create command; pasted, it creates the cluster
+    (the stand-in kind reads --config, as kind does); `load kind` then prints the next steps, which
+    pasted (DRY_RUN=1 for ./lesson, which only prints then) apply the namespace and lesson 1."""
+    work, rel = awkward
+    state = tmp_path / "state"
+    env = with_stand_ins(state)
+    res = run([*shell, "--", f"{rel}/load", "kind"], env=env, cwd=work)
+    assert res.returncode == 1, res.stdout + res.stderr
+    create = printed_after(res.stderr, "create it, then run this again:")
+    pasted = run([*shell, "-c", f"set -e\n{create}"], env=env, cwd=work)
+    assert pasted.returncode == 0 and (state / "kind-created").exists(), f"pasted:\n{create}\n{pasted.stderr}"
+    res = run([*shell, "--", f"{rel}/load", "kind"], env=env, cwd=work)
+    assert res.returncode == 0, res.stdout + res.stderr
+    steps = printed_after(res.stdout, "load: loaded hello-once and hello-loop (linux/amd64) into kind cluster hello. "
+                                      "Next, the first lesson:")
+    pasted = run([*shell, "-c", f"set -e\n{steps}"], env={**env, "DRY_RUN": "1"}, cwd=work)
+    assert pasted.returncode == 0, f"pasted:\n{steps}\n{pasted.stdout}{pasted.stderr}"
+    applied = [c for c in calls(state) if re.match(r"kubectl --context kind-hello apply -k ", c)]
+    assert len(applied) == 2, f"pasted:\n{steps}\ncalls: {calls(state)}"
+
+
 # ---- make demo runs the blocker checks first
 def real_make() -> str:
     make = shutil.which("make", path=clean_env()["PATH"])
