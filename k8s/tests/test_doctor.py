@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import FAKE_BIN, ROOT, SIM, calls, clean_env, facts, library, run, with_stand_ins
+from harness import FAKE_BIN, ROOT, SIM, calls, clean_env, facts, library, make_kit, run, with_stand_ins
 
 DOCTOR = ROOT / "k8s" / "scripts" / "doctor"
 # The kit's loader in the repository (a kit's ./load is a copy of it).
@@ -101,33 +101,9 @@ def hint(tool: str) -> str:
 
 
 # ---- the kit: the layout images/README.md describes, with this repository's loader and doctor
+# (harness.make_kit)
 def write_sums(kit: Path) -> None:
     library(f"write_sums {shlex.quote(str(kit))}")
-
-
-def make_kit(folder: Path, classroom: bool = False) -> Path:
-    """A kit folder: load, doctor, the lessons' pins, images/amd64/hello-{once,loop}.tar, SHA256SUMS.
-    CLASSROOM: the whole classroom as images/build-kit lays it out (the four root commands, every
-    lesson folder, namespace, components), with stand-in archives and no SBOMs."""
-    kit = folder / "hello-k8s-kit"
-    (kit / "k8s" / "components" / "hello-demo").mkdir(parents=True)
-    shutil.copy(LOADER, kit / "load")
-    shutil.copy(DOCTOR, kit / "doctor")
-    shutil.copytree(ROOT / "k8s" / "lib", kit / "k8s" / "lib")
-    for name in ("versions.env", "kind-config.yaml", "components/hello-demo/kustomization.yaml"):
-        shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
-    if classroom:
-        for cmd in ("lesson", "check"):
-            shutil.copy(ROOT / "k8s" / "scripts" / cmd, kit / cmd)
-        for name in ("README.md", "kustomization.yaml"):
-            shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
-        for folder_ in ["namespace", "components", *(Path(d).name for d in library("lesson_dirs").split())]:
-            shutil.copytree(ROOT / "k8s" / folder_, kit / "k8s" / folder_, dirs_exist_ok=True)
-    (kit / "images" / "amd64").mkdir(parents=True)
-    (kit / "images" / "amd64" / "hello-once.tar").write_text("image bytes\n")
-    (kit / "images" / "amd64" / "hello-loop.tar").write_text("other bytes\n")
-    write_sums(kit)
-    return kit
 
 
 def tar_kit(kit: Path, archive: Path) -> Path:
@@ -357,6 +333,59 @@ def test_kit_bad_checksum(shell, tmp_path):
     res.has(rf"^\[FAIL\] kit +{re.escape(str(kit))}: .*{re.escape(victim)}.*fix: download the kit again")
 
 
+def lose_a_line(kit: Path, file: str) -> None:
+    sums = kit / "SHA256SUMS"
+    lines = sums.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.endswith(f"  {file}\n")]
+    assert len(kept) == len(lines) - 1, f"no line for {file}"
+    sums.write_text("".join(kept))
+
+
+@pytest.mark.parametrize("file", ["images/amd64/hello-once.tar", "k8s/01-deployment-crashloop/deployment.yaml"],
+                         ids=["archive", "lesson-file"])
+def test_a_sha256sums_that_lost_a_line_is_damage(shell, tmp_path, file):
+    """Issue 25: with the line of images/amd64/hello-once.tar deleted, load verify said every file
+    verified and the doctor [ ok ] kit, while ./load docker found no images for linux/amd64. Now
+    verify, the doctor and ./load docker refuse it: exit 2, one line naming the file, nothing loaded."""
+    kit = make_kit(tmp_path / "kit")
+    lose_a_line(kit, file)
+    want = f"load: {file} is not listed in SHA256SUMS (it lost a line): get a fresh copy of the kit\n"
+    state = tmp_path / "state"
+    for target in ("verify", "docker"):
+        res = run([*shell, "./load", target], env=with_stand_ins(state), cwd=kit)
+        assert (res.returncode, res.stdout, res.stderr) == (2, "", want), f"./load {target}: {res.stdout}{res.stderr}"
+    assert [c for c in calls(state) if c.startswith("docker load")] == [], "nothing loaded"
+    res = doctor(shell, tmp_path, KIT=str(kit))
+    assert res.rc == 1, res.out
+    res.has(rf"^\[FAIL\] kit +{re.escape(str(kit))}: load: {re.escape(file)} is not listed in SHA256SUMS.*"
+            r"fix: download the kit again")
+
+
+@pytest.mark.parametrize("gone", ["images/amd64/hello-loop.tar", "k8s/02-job-completes/lesson.sh",
+                                  "k8s/kustomization.yaml", "check"])
+def test_what_a_kit_must_carry_is_checked_not_only_what_sha256sums_lists(tmp_path, gone):
+    """A file a kit must carry, gone with its line: the archive's pair, a lesson's steps, the list of
+    lessons, a root command. Each is named, exit 2."""
+    kit = make_kit(tmp_path / "kit")
+    lose_a_line(kit, gone)
+    (kit / gone).unlink()
+    res = run(["dash", "./load", "verify"], env=clean_env(), cwd=kit)
+    assert res.returncode == 2 and res.stderr.startswith(f"load: {gone} is missing ("), res.stderr
+    assert len(res.stderr.splitlines()) == 1, res.stderr
+
+
+def test_the_scratch_folder_and_finders_files_are_not_the_kits(tmp_path):
+    """./lesson writes its scratch files to the kit's .cache; macOS's Finder adds .DS_Store and ._*
+    files: none of them is a file SHA256SUMS lost."""
+    kit = make_kit(tmp_path / "kit")
+    (kit / ".cache" / "flows").mkdir(parents=True)
+    (kit / ".cache" / "flows" / "last-stderr").write_text("")
+    (kit / ".DS_Store").write_text("finder")
+    (kit / "k8s" / "._kind-config.yaml").write_text("appledouble")
+    res = run(["dash", "./load", "verify"], env=clean_env(), cwd=kit)
+    assert res.returncode == 0, res.stderr
+
+
 def test_kit_other_arch(shell, tmp_path):
     """A kit made for arm64 only, on an amd64 engine (the stand-in's)."""
     kit = make_kit(tmp_path / "arm")
@@ -393,7 +422,7 @@ AWKWARD = {"backslash": "back\\slash", "newline": "new\nline", "leading-dash": "
 def awkward(request, tmp_path) -> tuple[Path, str]:
     """(the folder the commands are typed in, the kit's path relative to it), the kit a classroom."""
     work = tmp_path / "work"
-    make_kit(work / AWKWARD[request.param], classroom=True)
+    make_kit(work / AWKWARD[request.param])
     return work, f"{AWKWARD[request.param]}/hello-k8s-kit"
 
 
@@ -416,10 +445,10 @@ def each_line_is_a_check_or_the_summary(res: Run) -> None:
 
 
 def test_doctor_checks_a_kit_under_an_awkward_path(shell, tmp_path, awkward):
-    """[ ok ] kit, one line per check: the kit's own ./doctor, the same by its relative path, and the
-    repository's doctor with KIT= that relative path."""
+    """[ ok ] kit, one line per check: the kit's own doctor by its relative path, and the repository's
+    doctor with KIT= that relative path (./doctor from inside: test_in_a_kit)."""
     work, rel = awkward
-    for script, cwd, env in (("./doctor", work / rel, {}), (f"{rel}/doctor", work, {}), (DOCTOR, work, {"KIT": rel})):
+    for script, cwd, env in ((f"{rel}/doctor", work, {}), (DOCTOR, work, {"KIT": rel})):
         res = doctor(shell, tmp_path, script=script, cwd=cwd, **env)
         assert res.rc == 0, f"{script} in {cwd}: {res.out}"
         res.has(r"^\[ ok \] kit +/.*/hello-k8s-kit: every file matches its checksum")
