@@ -628,6 +628,16 @@ def minikube(args: list[str]) -> int:
     return 0
 
 
+def podman(args: list[str]) -> int:
+    """`podman info` as the doctor asks it: FAKE_PODMAN_ROOTLESS=true for a rootless Podman. (Not in
+    fake-bin: a test that wants a podman puts a shim for it on PATH.)"""
+    if args == ["info", "--format", "{{.Host.Security.Rootless}}"]:
+        print(env("FAKE_PODMAN_ROOTLESS", "false"))
+        return 0
+    print(f"sim: no answer for: podman {' '.join(args)}", file=sys.stderr)
+    return 1
+
+
 def make(args: list[str]) -> int:
     if args == ["--version"]:
         print(env("FAKE_MAKE_VERSION", "GNU Make 4.4.1"))
@@ -643,8 +653,10 @@ def docker(args: list[str]) -> int:
     """`docker` as the doctor and the loader ask it: FAKE_DOCKER_DOWN=1 (no engine), FAKE_DOCKER_HANG=1
     (an engine that never answers), FAKE_DOCKER_HANG=ignore-term (a docker that ignores SIGTERM and
     sleeps 8 s: only SIGKILL ends it early), FAKE_DOCKER_STORE=containerd, FAKE_DOCKER_PROXY (the engine's
-    proxy), FAKE_DOCKER_ROOT (its data dir), FAKE_DOCKER_NO_IMAGES=1, FAKE_DOCKER_REGISTRY=1. The fields
-    are docker info's (Engine API SystemInfo); the values are made up."""
+    proxy), FAKE_DOCKER_ROOT (its data dir), FAKE_DOCKER_SECURITY (its SecurityOptions as the Go template
+    prints them: "[name=seccomp,profile=builtin name=rootless name=cgroupns]" for rootless Docker),
+    FAKE_DOCKER_NO_IMAGES=1, FAKE_DOCKER_REGISTRY=1. The fields are docker info's (Engine API
+    SystemInfo); the values are made up."""
     if env("FAKE_DOCKER_HANG") == "1":
         os.execvp("sleep", ["sleep", "60"])
     if env("FAKE_DOCKER_HANG") == "ignore-term":
@@ -664,7 +676,8 @@ def docker(args: list[str]) -> int:
         proxy = env("FAKE_DOCKER_PROXY")
         print("\n".join(["server=29.1.3", "arch=x86_64", "osname=Ubuntu 24.04 LTS", f"driver={driver}",
                          f"driverstatus={status}", f"root={env('FAKE_DOCKER_ROOT', '/var/lib/docker')}",
-                         f"httpproxy={proxy}", f"httpsproxy={proxy}", "noproxy=", "mem=8326701056"]))
+                         f"httpproxy={proxy}", f"httpsproxy={proxy}", "noproxy=", "mem=8326701056",
+                         f"security={env('FAKE_DOCKER_SECURITY', '[name=seccomp,profile=builtin name=cgroupns]')}"]))
     elif args[:1] == ["info"]:
         print("fake docker info")
     elif head == "manifest inspect":
@@ -749,7 +762,7 @@ def main(argv: list[str]) -> int:
     if tool == "seed":
         return seed(Path(args[0]))
     log_call(tool, args)
-    tools = {"kubectl": kubectl, "kind": kind, "minikube": minikube, "make": make, "docker": docker}
+    tools = {"kubectl": kubectl, "kind": kind, "minikube": minikube, "make": make, "docker": docker, "podman": podman}
     try:
         return tools[tool](args)
     except BrokenPipeError:  # a reader that stopped reading (| head): a graceful end, as for the real tools

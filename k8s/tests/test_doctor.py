@@ -31,8 +31,8 @@ DOCTOR = ROOT / "k8s" / "scripts" / "doctor"
 # The kit's loader in the repository (a kit's ./load is a copy of it).
 LOADER = ROOT / "k8s" / "scripts" / "load"
 # The checks of a kind run, in the order the doctor prints them; in a kit no make, and kit for images.
-CHECKS = ["make", "engine", "kind", "kubectl", "store", "node-image", "cluster", "inotify", "disk", "memory",
-          "proxy", "images"]
+CHECKS = ["make", "engine", "kind", "kubectl", "store", "node-image", "cluster", "wsl", "inotify", "rootless",
+          "cgroups", "snap", "disk", "memory", "proxy", "images"]
 KIT_CHECKS = [c for c in CHECKS if c not in ("make", "images")] + ["kit"]
 MARK = re.compile(r"^\[( ok |warn|FAIL|skip)\] (\S+) ", re.M)
 
@@ -65,12 +65,36 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -
     return Run(res.returncode, res.stdout + res.stderr, time.monotonic() - start)
 
 
-def proc_dir(path: Path, watches: int, instances: int) -> Path:
-    """A /proc with the given inotify limits and plenty of memory (KiB)."""
+DEBIAN = "Linux version 6.1.0-28-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP"
+WSL2 = "Linux version 5.15.167.4-microsoft-standard-WSL2 (root@f9c826d3017f) (gcc (GCC) 11.2.0) #1 SMP"
+
+
+def proc_dir(path: Path, watches: int, instances: int, version: str = DEBIAN) -> Path:
+    """A /proc with the given inotify limits, plenty of memory (KiB) and a kernel (/proc/version)."""
     (path / "sys" / "fs" / "inotify").mkdir(parents=True)
     (path / "sys" / "fs" / "inotify" / "max_user_watches").write_text(f"{watches}\n")
     (path / "sys" / "fs" / "inotify" / "max_user_instances").write_text(f"{instances}\n")
     (path / "meminfo").write_text("MemTotal:       16384000 kB\nMemAvailable:    8192000 kB\n")
+    (path / "version").write_text(version + "\n")
+    return path
+
+
+def sys_dir(path: Path, cgroup: int = 2, delegated: str | None = "cpuset cpu io memory pids") -> Path:
+    """A /sys whose cgroup file system is v2 (cgroup.controllers at its root) or v1 (a tmpfs of
+    controller folders), with DELEGATED the controllers systemd gives this user's user@UID.service
+    (none: no such folder, as without a systemd user session)."""
+    cgroup_fs = path / "fs" / "cgroup"
+    if cgroup == 1:
+        for controller in ("cpu", "memory", "pids", "unified"):
+            (cgroup_fs / controller).mkdir(parents=True)
+        return path
+    cgroup_fs.mkdir(parents=True)
+    (cgroup_fs / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc\n")
+    if delegated is not None:
+        uid = os.getuid()
+        user = cgroup_fs / "user.slice" / f"user-{uid}.slice" / f"user@{uid}.service"
+        user.mkdir(parents=True)
+        (user / "cgroup.controllers").write_text(delegated + "\n")
     return path
 
 
@@ -84,6 +108,9 @@ def doctor(shell: list[str], tmp_path: Path, *args: str, script: Path | str = DO
     if "DOCTOR_PROC" not in env:
         good = tmp_path / "proc-good"
         env["DOCTOR_PROC"] = str(good if good.is_dir() else proc_dir(good, 524288, 512))
+    if "DOCTOR_SYS" not in env:
+        good = tmp_path / "sys-good"
+        env["DOCTOR_SYS"] = str(good if good.is_dir() else sys_dir(good))
     env.setdefault("FAKE_DOCKER_ROOT", str(tmp_path))
     full = with_stand_ins(state, **env)
     if path is not None:
@@ -134,7 +161,7 @@ def test_all_good(shell, tmp_path):
     res.lacks(r"^\[FAIL\]")
     res.has(r"^doctor: nothing blocks")
     res.has(rf"^\[ ok \] kind +kind {re.escape(facts()['KIND_VERSION'])}")
-    for check in ("kubectl", "inotify", "proxy", "images", "node-image"):
+    for check in ("kubectl", "inotify", "proxy", "images", "node-image", "wsl", "rootless", "cgroups", "snap"):
         res.has(rf"^\[ ok \] {check} ")
     res.has(r"^\[ ok \] cluster +no kind cluster hello yet")
 
@@ -208,6 +235,103 @@ def test_inotify_low(shell, tmp_path):
     assert res.rc == 0, res.out
     res.has(r"^\[warn\] inotify +max_user_watches 8192, max_user_instances 128.*too many open files.*"
             r"fix: sudo sysctl fs\.inotify\.max_user_watches=524288 && sudo sysctl fs\.inotify\.max_user_instances=512")
+
+
+# ---- the host under the engine: WSL 2, rootless, cgroup v2 delegation, snap (kind's known issues)
+def stand_in_bin(tmp_path: Path, name: str, script: str) -> Path:
+    """A folder holding one executable NAME (a POSIX sh SCRIPT body), to put first on PATH."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bin-{name}-", dir=tmp_path))
+    (folder / name).write_text(f"#!/bin/sh\n{script}\n")
+    (folder / name).chmod(0o755)
+    return folder
+
+
+def test_wsl2_with_cgroup_v1_warns_with_the_fix(shell, tmp_path):
+    res = doctor(shell, tmp_path, DOCTOR_PROC=str(proc_dir(tmp_path / "proc-wsl", 524288, 512, WSL2)),
+                 DOCTOR_SYS=str(sys_dir(tmp_path / "sys-v1", cgroup=1)))
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] wsl +WSL 2 \(kernel 5\.15\.167\.4-microsoft-standard-WSL2\) with cgroup v1 .*"
+            r"\"error adding pid \.\.\. to cgroups\" \(kind known issues: Failure to Create Cluster on WSL2; kind #2323\)"
+            r"; fix: in PowerShell: wsl --update .*kernelCommandLine = cgroup_no_v1=all systemd\.unified_cgroup_hierarchy=1 "
+            r"under \[wsl2\] in %UserProfile%\\\.wslconfig, then wsl --shutdown .*spurin/wsl-cgroupsv2")
+
+
+def test_wsl2_with_cgroup_v2_is_ok_and_uname_is_read_without_proc_version(shell, tmp_path):
+    """/proc/version first; without it, uname -r (a stand-in uname says WSL2 here)."""
+    proc = proc_dir(tmp_path / "proc-no-version", 524288, 512)
+    (proc / "version").unlink()
+    uname = stand_in_bin(tmp_path, "uname", 'case $1 in -r) echo 6.6.87.2-microsoft-standard-WSL2 ;; -m) echo x86_64 ;;'
+                                            ' *) echo Linux ;; esac')
+    env = with_stand_ins(tmp_path / "path-state")
+    res = doctor(shell, tmp_path, DOCTOR_PROC=str(proc), path=f"{uname}{os.pathsep}{env['PATH']}")
+    assert res.rc == 0, res.out
+    res.has(r"^\[ ok \] wsl +WSL 2 \(kernel 6\.6\.87\.2-microsoft-standard-WSL2\) with cgroup v2 only")
+
+
+def test_rootless_docker_warns_with_the_fix(shell, tmp_path):
+    res = doctor(shell, tmp_path, FAKE_DOCKER_SECURITY="[name=seccomp,profile=builtin name=rootless name=cgroupns]")
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] rootless +Docker runs rootless \(docker info: name=rootless\): kind creates clusters on it only "
+            r"with cgroup v2 and the cpu, memory and pids controllers delegated.*; fix: .*"
+            r"ip6_tables ip6table_nat ip_tables iptable_nat in /etc/modules-load\.d/iptables\.conf \(kind docs, user/rootless\)$")
+    res.has(r"^\[ ok \] cgroups +cgroup v2, and systemd delegates cpu, memory and pids to you \(user@[0-9]+\.service: ")
+
+
+def test_rootless_podman_warns_with_the_fix(shell, tmp_path):
+    podman = stand_in_bin(tmp_path, "podman", f'exec python3 {shlex.quote(str(SIM))} podman "$@"')
+    env = with_stand_ins(tmp_path / "path-state")
+    res = doctor(shell, tmp_path, FAKE_DOCKER_DOWN="1", FAKE_PODMAN_ROOTLESS="true",
+                 path=f"{podman}{os.pathsep}{env['PATH']}")
+    assert res.rc == 1, res.out  # docker does not answer: the engine blocks
+    res.has(r"^\[warn\] rootless +Podman runs rootless \(podman info: rootless true\): kind uses it only with "
+            r"KIND_EXPERIMENTAL_PROVIDER=podman.*; fix: export KIND_EXPERIMENTAL_PROVIDER=podman")
+
+
+ROOTLESS = "[name=seccomp,profile=builtin name=rootless name=cgroupns]"
+
+
+def test_rootless_without_cpu_and_memory_delegated_blocks(shell, tmp_path):
+    """systemd before 252 delegates no cpu: kind refuses a rootless engine (its validateProvider)."""
+    res = doctor(shell, tmp_path, FAKE_DOCKER_SECURITY=ROOTLESS,
+                 DOCTOR_SYS=str(sys_dir(tmp_path / "sys-undelegated", delegated="io pids")))
+    assert res.rc == 1, res.out
+    res.has(r"^\[FAIL\] cgroups +systemd delegates only io pids to you \(user@[0-9]+\.service\), not cpu memory: "
+            r"kind refuses a rootless engine.*Delegate=yes.*; fix: sudo mkdir -p /etc/systemd/system/user@\.service\.d "
+            r"&& printf '\[Service\]\\nDelegate=yes\\n' \| sudo tee /etc/systemd/system/user@\.service\.d/delegate\.conf "
+            r"&& sudo systemctl daemon-reload, then systemctl --user restart docker \(kind docs, user/rootless")
+    res.has(r"^doctor: 1 blocker\(s\) \(cgroups\)")
+
+
+def test_rootless_on_cgroup_v1_blocks_and_rootful_on_v1_warns(shell, tmp_path):
+    v1 = str(sys_dir(tmp_path / "sys-v1", cgroup=1))
+    res = doctor(shell, tmp_path, FAKE_DOCKER_SECURITY=ROOTLESS, DOCTOR_SYS=v1)
+    assert res.rc == 1, res.out
+    res.has(r"^\[FAIL\] cgroups +a rootless engine on cgroup v1: kind refuses it .*requires cgroup v2.*; "
+            r"fix: boot with cgroup v2: GRUB_CMDLINE_LINUX=\"systemd\.unified_cgroup_hierarchy=1\"")
+    res = doctor(shell, tmp_path, DOCTOR_SYS=v1)
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] cgroups +cgroup v1: kind warns that it is deprecated.*; fix: boot with cgroup v2")
+
+
+def test_snap_docker_warns_with_the_fix(shell, tmp_path):
+    """Docker from snap, told by its data dir (/var/snap/docker/...), then by the docker on PATH
+    (.../snap/bin/docker); with TMPDIR in the home folder it is ok."""
+    res = doctor(shell, tmp_path, FAKE_DOCKER_ROOT="/var/snap/docker/common/var-lib-docker", TMPDIR="/tmp")
+    assert res.rc == 0, res.out
+    res.has(r"^\[warn\] snap +Docker is a snap \(the engine keeps its data in /var/snap/docker/common/var-lib-docker\): "
+            r"the snap sees only your home folder.*kind #2535.*; fix: mkdir -p \"\$HOME/tmp\" && export TMPDIR=\"\$HOME/tmp\" "
+            r"before kind.*\(kind known issues: Docker Installed with Snap\)$")
+    snap_bin = tmp_path / "snap" / "bin"
+    snap_bin.mkdir(parents=True)
+    (snap_bin / "docker").write_text(f'#!/bin/sh\nexec python3 {shlex.quote(str(SIM))} docker "$@"\n')
+    (snap_bin / "docker").chmod(0o755)
+    env = with_stand_ins(tmp_path / "path-state")
+    res = doctor(shell, tmp_path, TMPDIR="/tmp", path=f"{snap_bin}{os.pathsep}{env['PATH']}")
+    res.has(rf"^\[warn\] snap +Docker is a snap \(docker is {re.escape(str(snap_bin))}/docker\)")
+    home = tmp_path / "home"
+    (home / "tmp").mkdir(parents=True)
+    res = doctor(shell, tmp_path, HOME=str(home), TMPDIR=str(home / "tmp"), path=f"{snap_bin}{os.pathsep}{env['PATH']}")
+    res.has(r"^\[ ok \] snap +Docker is a snap .*, and TMPDIR=.* is in your home folder")
 
 
 def test_images_missing(shell, tmp_path):
