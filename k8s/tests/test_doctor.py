@@ -465,8 +465,12 @@ def lose_a_line(kit: Path, file: str) -> None:
     sums.write_text("".join(kept))
 
 
-@pytest.mark.parametrize("file", ["images/amd64/hello-once.tar", "k8s/01-deployment-crashloop/deployment.yaml"],
-                         ids=["archive", "lesson-file"])
+LESSONS = library("lesson_dirs").split()
+FIRST_LESSON_MANIFEST = sorted(str(p.relative_to(ROOT)) for p in (ROOT / LESSONS[0]).glob("*.yaml")
+                               if p.name != "kustomization.yaml")[0]
+
+
+@pytest.mark.parametrize("file", ["images/amd64/hello-once.tar", FIRST_LESSON_MANIFEST], ids=["archive", "lesson-file"])
 def test_a_sha256sums_that_lost_a_line_is_damage(shell, tmp_path, file):
     """Issue 25: with the line of images/amd64/hello-once.tar deleted, load verify said every file
     verified and the doctor [ ok ] kit, while ./load docker found no images for linux/amd64. Now
@@ -485,8 +489,8 @@ def test_a_sha256sums_that_lost_a_line_is_damage(shell, tmp_path, file):
             r"fix: download the kit again")
 
 
-@pytest.mark.parametrize("gone", ["images/amd64/hello-loop.tar", "k8s/02-job-completes/lesson.sh",
-                                  "k8s/kustomization.yaml", "check"])
+@pytest.mark.parametrize("gone", ["images/amd64/hello-loop.tar", f"{LESSONS[1]}/lesson.sh", "k8s/kustomization.yaml",
+                                  "check"], ids=["archive", "lesson-steps", "lesson-list", "command"])
 def test_what_a_kit_must_carry_is_checked_not_only_what_sha256sums_lists(tmp_path, gone):
     """A file a kit must carry, gone with its line: the archive's pair, a lesson's steps, the list of
     lessons, a root command. Each is named, exit 2."""
