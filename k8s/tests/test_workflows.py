@@ -147,7 +147,7 @@ def test_the_macos_job_takes_the_kit_the_linux_job_built_and_builds_nothing():
     download = next(step for step in mac["steps"] if step.get("uses") == DOWNLOAD_ARTIFACT)
     assert download["with"]["name"] == upload["with"]["name"]
     runs = "\n".join(step.get("run", "") for step in mac["steps"])
-    assert '/bin/sh .ci/stock-shells "$RUNNER_TEMP"/kit/hello-k8s-kit-' in runs
+    assert 'PATH=/usr/bin:/bin:/usr/sbin:/sbin /bin/sh .ci/stock-shells "$RUNNER_TEMP"/kit/hello-k8s-kit-' in runs
     assert not re.search(r"\b(docker|cargo|rustup|make (kit|images|test))\b", runs.replace("for tool in docker", "")), runs
 
 
