@@ -171,7 +171,7 @@ bounded() {
     done
   ) >/dev/null 2>&1 &
   watch_pid=$!
-  wait "$cmd_pid"
+  wait "$cmd_pid" 2>/dev/null # not the shell's "Terminated" / "Killed" line for a stopped command
   rc=$?
   while [ ! -s "$dir/sleep.pid" ] && kill -0 "$watch_pid" 2>/dev/null; do :; done
   [ -f "$dir/timedout" ] || kill "$(cat "$dir/sleep.pid" 2>/dev/null)" 2>/dev/null

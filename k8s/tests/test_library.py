@@ -206,6 +206,7 @@ def test_bounded_kills_a_command_that_ignores_sigterm(tmp_path, shell):
     out = in_shell(shell, f'BOUNDED_DIR="{tmp_path}"; bounded 1 sh -c \'trap "" TERM; exec sleep 8\'; echo "status $?"')
     seconds = time.monotonic() - start
     assert out.stdout.strip() == "status 124", out.stderr
+    assert out.stderr == "", "no Killed line from the shell"
     assert seconds < 1 + 3, f"bounded 1 took {seconds:.1f} s"
 
 
@@ -215,6 +216,7 @@ def test_bounded_does_not_wait_out_the_grace_when_sigterm_works(tmp_path, shell)
     out = in_shell(shell, f'BOUNDED_DIR="{tmp_path}"; bounded 1 sleep 30; echo "status $?"')
     seconds = time.monotonic() - start
     assert out.stdout.strip() == "status 124", out.stderr
+    assert out.stderr == "", "no Terminated line from the shell"
     assert seconds < 1 + 0.8, f"bounded 1 took {seconds:.1f} s"
 
 
