@@ -125,7 +125,7 @@ test-images: lint-images images test-images-run test-audit test-multiarch test-k
 lint-images: tools ## hadolint the Dockerfile, shellcheck the developer's bash scripts (the learner's POSIX ones: make test-flows)
 	hadolint images/Dockerfile
 	shellcheck -x .ci/run .ci/start-dockerd .ci/check-release-tag .ci/release-notes .ci/bench .ci/npm-tarball .ci/npm-ci images/sbom images/build-rust-image images/build-images images/push-images images/buildx-images images/build-kit images/register-qemu
-	shellcheck -s sh -x images/docker-demo
+	shellcheck -s sh -x images/docker-demo .ci/stock-shells
 
 test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
 	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' python3 -B -m pytest -q -p no:cacheprovider images/tests/test_images.py images/tests/test_docker_demo.py

@@ -111,13 +111,16 @@ quote() {
     *) printf '%s' "$1" ;;
   esac
 }
-# command_line CMD...: "$ cmd args", every word quoted, so a printed command can be pasted back.
-command_line() {
+# command_words CMD...: the words, each quoted, joined by spaces: a command a shell reads back as
+# these very words (a path with a space, a backslash or a newline included).
+command_words() {
   local line word
-  line='$'
+  line=''
   for word in "$@"; do line="$line $(quote "$word")"; done
-  printf '%s\n' "$line"
+  printf '%s\n' "${line# }"
 }
+# command_line CMD...: "$ cmd args", every word quoted, so a printed command can be pasted back.
+command_line() { printf '$ %s\n' "$(command_words "$@")"; }
 
 # ---- checksums ----------------------------------------------------------------------------------
 # sha256_of FILE: the file's SHA-256 in hex. sha256sum where there is one (Linux), else shasum
@@ -137,10 +140,13 @@ sha256_of() {
 # ---- bounded commands ---------------------------------------------------------------------------
 # bounded SECS CMD...: run CMD with stdin from /dev/null, stdout in $BOUNDED_DIR/out and stderr in
 # $BOUNDED_DIR/err (a folder the caller owns); status 124 when it was still running after SECS and
-# was stopped. macOS has no timeout(1), so a watchdog does it: a subshell runs `sleep SECS` and
-# writes down its pid; once CMD ends that sleep is stopped, so the watchdog ends at once and kills
-# nothing. (Signalling the subshell itself races with it dropping this shell's traps: dash then
-# swallows the signal and sleeps on.)
+# was stopped: SIGTERM, then SIGKILL when it is still there a second later (a command that ignores
+# or traps SIGTERM cannot outlast the bound). macOS has no timeout(1), so a watchdog does it: a
+# subshell runs `sleep SECS` and writes down its pid; once CMD ends that sleep is stopped, so the
+# watchdog ends at once and kills nothing. (Signalling the subshell itself races with it dropping
+# this shell's traps: dash then swallows the signal and sleeps on.) After the SIGTERM the watchdog
+# looks every 0.1 s whether CMD is gone (this shell reaps it as soon as it ends), so a command that
+# obeys SIGTERM costs no grace. `sleep 0.1`: GNU, BSD (macOS) and busybox sleep take fractions.
 bounded() {
   local secs cmd_pid watch_pid rc dir
   secs=$1 dir=${BOUNDED_DIR:?bounded needs BOUNDED_DIR}
@@ -151,13 +157,24 @@ bounded() {
   (
     sleep "$secs" &
     echo "$!" >"$dir/sleep.pid"
-    wait "$!" && kill -TERM "$cmd_pid" 2>/dev/null && : >"$dir/timedout"
+    wait "$!" || exit 0                       # stopped: CMD ended in time
+    kill -TERM "$cmd_pid" 2>/dev/null || exit 0 # CMD ended just now
+    : >"$dir/timedout"
+    tries=0
+    while kill -0 "$cmd_pid" 2>/dev/null; do
+      if [ "$tries" -ge 10 ]; then
+        kill -KILL "$cmd_pid" 2>/dev/null
+        break
+      fi
+      sleep 0.1
+      tries=$((tries + 1))
+    done
   ) >/dev/null 2>&1 &
   watch_pid=$!
-  wait "$cmd_pid"
+  wait "$cmd_pid" 2>/dev/null # not the shell's "Terminated" / "Killed" line for a stopped command
   rc=$?
   while [ ! -s "$dir/sleep.pid" ] && kill -0 "$watch_pid" 2>/dev/null; do :; done
-  kill "$(cat "$dir/sleep.pid" 2>/dev/null)" 2>/dev/null
+  [ -f "$dir/timedout" ] || kill "$(cat "$dir/sleep.pid" 2>/dev/null)" 2>/dev/null
   wait "$watch_pid"
   [ ! -f "$dir/timedout" ] || return 124
   return "$rc"

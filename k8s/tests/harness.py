@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -72,6 +73,31 @@ def calls(state: Path) -> list[str]:
     """What the stand-ins were asked, one "TOOL ARGS" line each."""
     path = state / "calls"
     return path.read_text().splitlines() if path.exists() else []
+
+
+def make_kit(folder: Path) -> Path:
+    """A kit folder as images/build-kit lays it out (the loader checks that a kit carries all of it):
+    the four root commands, the library, the pins, every lesson folder, namespace, components,
+    images/amd64/hello-{once,loop}.tar (stand-in bytes), SHA256SUMS; no SBOMs or licences."""
+    kit = folder / "hello-k8s-kit"
+    (kit / "k8s" / "components" / "hello-demo").mkdir(parents=True)
+    shutil.copy(ROOT / "k8s" / "scripts" / "load", kit / "load")
+    shutil.copy(ROOT / "k8s" / "scripts" / "doctor", kit / "doctor")
+    shutil.copytree(ROOT / "k8s" / "lib", kit / "k8s" / "lib")
+    for name in ("versions.env", "kind-config.yaml", "components/hello-demo/kustomization.yaml"):
+        shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
+    for cmd in ("lesson", "check"):
+        shutil.copy(ROOT / "k8s" / "scripts" / cmd, kit / cmd)
+    for name in ("README.md", "kustomization.yaml"):
+        shutil.copy(ROOT / "k8s" / name, kit / "k8s" / name)
+    for folder_ in ["namespace", "components", *(Path(d).name for d in library("lesson_dirs").split())]:
+        shutil.copytree(ROOT / "k8s" / folder_, kit / "k8s" / folder_, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (kit / "images" / "amd64").mkdir(parents=True)
+    (kit / "images" / "amd64" / "hello-once.tar").write_text("image bytes\n")
+    (kit / "images" / "amd64" / "hello-loop.tar").write_text("other bytes\n")
+    library(f"write_sums {shlex.quote(str(kit))}")
+    return kit
 
 
 def need(*tools: str) -> None:

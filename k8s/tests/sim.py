@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -642,6 +643,11 @@ def kind(args: list[str]) -> int:
         else:
             print("No kind clusters found.", file=sys.stderr)
     elif args[:2] == ["create", "cluster"]:
+        config = option(args, "--config")
+        if config is not None and not Path(config).is_file():  # kind reads its config first
+            print(f"ERROR: failed to create cluster: error reading file: open {config}: no such file or directory",
+                  file=sys.stderr)
+            return 1
         created.touch()
     elif args[:2] == ["export", "kubeconfig"]:
         pass
@@ -681,6 +687,16 @@ def minikube(args: list[str]) -> int:
     return 0
 
 
+def podman(args: list[str]) -> int:
+    """`podman info` as the doctor asks it: FAKE_PODMAN_ROOTLESS=true for a rootless Podman. (Not in
+    fake-bin: a test that wants a podman puts a shim for it on PATH.)"""
+    if args == ["info", "--format", "{{.Host.Security.Rootless}}"]:
+        print(env("FAKE_PODMAN_ROOTLESS", "false"))
+        return 0
+    print(f"sim: no answer for: podman {' '.join(args)}", file=sys.stderr)
+    return 1
+
+
 def make(args: list[str]) -> int:
     if args == ["--version"]:
         print(env("FAKE_MAKE_VERSION", "GNU Make 4.4.1"))
@@ -694,11 +710,18 @@ def make(args: list[str]) -> int:
 # ----------------------------------------------------------------------------- docker
 def docker(args: list[str]) -> int:
     """`docker` as the doctor and the loader ask it: FAKE_DOCKER_DOWN=1 (no engine), FAKE_DOCKER_HANG=1
-    (an engine that never answers), FAKE_DOCKER_STORE=containerd, FAKE_DOCKER_PROXY (the engine's
-    proxy), FAKE_DOCKER_ROOT (its data dir), FAKE_DOCKER_NO_IMAGES=1, FAKE_DOCKER_REGISTRY=1. The fields
-    are docker info's (Engine API SystemInfo); the values are made up."""
+    (an engine that never answers), FAKE_DOCKER_HANG=ignore-term (a docker that ignores SIGTERM and
+    sleeps 8 s: only SIGKILL ends it early), FAKE_DOCKER_STORE=containerd, FAKE_DOCKER_PROXY (the engine's
+    proxy), FAKE_DOCKER_ROOT (its data dir), FAKE_DOCKER_SECURITY (its SecurityOptions as the Go template
+    prints them: "[name=seccomp,profile=builtin name=rootless name=cgroupns]" for rootless Docker),
+    FAKE_DOCKER_NO_IMAGES=1, FAKE_DOCKER_REGISTRY=1. The fields are docker info's (Engine API
+    SystemInfo); the values are made up."""
     if env("FAKE_DOCKER_HANG") == "1":
         os.execvp("sleep", ["sleep", "60"])
+    if env("FAKE_DOCKER_HANG") == "ignore-term":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(8)
+        return 1
     if env("FAKE_DOCKER_DOWN") == "1":
         print("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
               file=sys.stderr)
@@ -712,7 +735,8 @@ def docker(args: list[str]) -> int:
         proxy = env("FAKE_DOCKER_PROXY")
         print("\n".join(["server=29.1.3", "arch=x86_64", "osname=Ubuntu 24.04 LTS", f"driver={driver}",
                          f"driverstatus={status}", f"root={env('FAKE_DOCKER_ROOT', '/var/lib/docker')}",
-                         f"httpproxy={proxy}", f"httpsproxy={proxy}", "noproxy=", "mem=8326701056"]))
+                         f"httpproxy={proxy}", f"httpsproxy={proxy}", "noproxy=", "mem=8326701056",
+                         f"security={env('FAKE_DOCKER_SECURITY', '[name=seccomp,profile=builtin name=cgroupns]')}"]))
     elif args[:1] == ["info"]:
         print("fake docker info")
     elif head == "manifest inspect":
@@ -798,7 +822,7 @@ def main(argv: list[str]) -> int:
     if tool == "seed":
         return seed(Path(args[0]))
     log_call(tool, args)
-    tools = {"kubectl": kubectl, "kind": kind, "minikube": minikube, "make": make, "docker": docker}
+    tools = {"kubectl": kubectl, "kind": kind, "minikube": minikube, "make": make, "docker": docker, "podman": podman}
     try:
         return tools[tool](args)
     except BrokenPipeError:  # a reader that stopped reading (| head): a graceful end, as for the real tools

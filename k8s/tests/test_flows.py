@@ -13,14 +13,13 @@ import functools
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
-from harness import FAKE_BIN, ROOT, SHELLS, calls, clean_env, facts, library, run, with_stand_ins
+from harness import FAKE_BIN, ROOT, SHELLS, calls, clean_env, facts, library, make_kit, run, with_stand_ins
 
 SCRIPTS = ROOT / "k8s" / "scripts"
 
@@ -482,16 +481,7 @@ def test_kind_load_without_a_cluster_prints_the_command_that_creates_it(tmp_path
 
 
 def test_demo_from_a_kit_folder_loads_through_the_kits_loader_and_builds_nothing(tmp_path):
-    kit = tmp_path / "kit"
-    (kit / "images" / "amd64").mkdir(parents=True)
-    for image in ("hello-once", "hello-loop"):
-        (kit / "images" / "amd64" / f"{image}.tar").write_text("stand-in\n")
-    (kit / "load").write_text((SCRIPTS / "load").read_text())
-    (kit / "k8s").mkdir()
-    for part in ("lib", "components", "versions.env", "kind-config.yaml"):
-        copy = shutil.copytree if (ROOT / "k8s" / part).is_dir() else shutil.copy
-        copy(ROOT / "k8s" / part, kit / "k8s" / part)
-    library(f'write_sums "{kit}"')
+    kit = make_kit(tmp_path)
     result = run(["dash", str(SCRIPTS / "demo")], env=dry_env(KIT=str(kit)))
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,27 @@ def test_bounded_stops_a_command_that_does_not_end(tmp_path, shell):
     out = in_shell(shell, f'BOUNDED_DIR="{tmp_path}"; bounded 5 sh -c "echo out; echo err >&2; exit 3"; '
                           f'echo "status $?"; cat "{tmp_path}/out" "{tmp_path}/err"')
     assert out.stdout.split() == ["status", "3", "out", "err"], out.stderr
+
+
+def test_bounded_kills_a_command_that_ignores_sigterm(tmp_path, shell):
+    """SIGTERM first, then SIGKILL after a grace of about a second: a command that ignores SIGTERM
+    (here a sleep 8 that inherits `trap '' TERM`) costs the bound and the grace, not its 8 s."""
+    start = time.monotonic()
+    out = in_shell(shell, f'BOUNDED_DIR="{tmp_path}"; bounded 1 sh -c \'trap "" TERM; exec sleep 8\'; echo "status $?"')
+    seconds = time.monotonic() - start
+    assert out.stdout.strip() == "status 124", out.stderr
+    assert out.stderr == "", "no Killed line from the shell"
+    assert seconds < 1 + 3, f"bounded 1 took {seconds:.1f} s"
+
+
+def test_bounded_does_not_wait_out_the_grace_when_sigterm_works(tmp_path, shell):
+    """A command that ends on SIGTERM ends the wait at once: no grace period spent for nothing."""
+    start = time.monotonic()
+    out = in_shell(shell, f'BOUNDED_DIR="{tmp_path}"; bounded 1 sleep 30; echo "status $?"')
+    seconds = time.monotonic() - start
+    assert out.stdout.strip() == "status 124", out.stderr
+    assert out.stderr == "", "no Terminated line from the shell"
+    assert seconds < 1 + 0.8, f"bounded 1 took {seconds:.1f} s"
 
 
 def test_lessons_and_exercises_are_the_folders(shell):
