@@ -491,6 +491,22 @@ def test_a_sha256sums_that_lost_a_line_is_damage(shell, tmp_path, file):
             r"fix: download the kit again")
 
 
+def test_an_exercise_start_folder_edited_by_the_learner_is_not_damage(shell, tmp_path):
+    """The learner edits exercise-X/start in the kit and adds files to it (exercise 1a's job.yaml):
+    ./load verify still passes; the same edit anywhere else in the kit is damage."""
+    kit = make_kit(tmp_path / "kit")
+    start = next(kit.glob("k8s/*/exercise-*/start"))
+    edited = next(p for p in start.iterdir() if p.name != "kustomization.yaml")
+    edited.write_text(edited.read_text() + "# edited by the learner\n")
+    (start / "job.yaml").write_text("---\n# a new file of the learner's\n")
+    res = run([*shell, "./load", "verify"], env=with_stand_ins(tmp_path / "state"), cwd=kit)
+    assert res.returncode == 0, res.stdout + res.stderr
+    solution = next(p for p in (start.parent / "solution").iterdir() if p.name != "kustomization.yaml")
+    solution.write_text(solution.read_text() + "# not the learner's to edit\n")
+    res = run([*shell, "./load", "verify"], env=with_stand_ins(tmp_path / "state"), cwd=kit)
+    assert res.returncode == 2 and "is altered or truncated" in res.stderr, res.stdout + res.stderr
+
+
 @pytest.mark.parametrize("gone", ["images/amd64/hello-loop.tar", f"{LESSONS[1]}/lesson.sh", "k8s/kustomization.yaml",
                                   "check"], ids=["archive", "lesson-steps", "lesson-list", "command"])
 def test_what_a_kit_must_carry_is_checked_not_only_what_sha256sums_lists(tmp_path, gone):
