@@ -25,7 +25,7 @@ from readme_rules import (  # noqa: E402
     check_defaults, check_docker_restart, check_exit_codes, check_ga_versions, check_illustrative,
     check_kubectl_namespace, check_loop_starting_lines, check_reasons, check_rollout_time, check_stated_versions, guides,
     mermaid, number_word,
-    pinned_versions, prose, readmes, rolling_update, section,
+    pinned_versions, readmes, rolling_update, section,
 )
 
 # A flowchart's nodes (id, "label" in any shape) and edges (from, "label" or "", to).
@@ -94,11 +94,6 @@ SHELL_QUOTING = re.compile(r"'\"'\"'|'\\''")
 
 def shell_quoting_leftovers(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if SHELL_QUOTING.search(line)]
-
-
-def relative_links(text: str) -> list[str]:
-    """The targets of the Markdown links in TEXT that point into the repository."""
-    return [t for t in re.findall(r"\]\(([^)\s]+)\)", prose(text)) if not re.match(r"[a-z]+:|#", t)]
 
 
 class ReadmeFactsTest(unittest.TestCase):
@@ -279,11 +274,7 @@ class ReadmeShapeTest(unittest.TestCase):
         self.assertNotEqual(shell_quoting_leftovers("the container'\\''s `env`"), [])
         self.assertEqual(shell_quoting_leftovers("the container's `env`; '\"quoted\"'"), [])
 
-    def test_relative_links_resolve(self):
-        for path in readmes():
-            for target in relative_links(path.read_text()):
-                with self.subTest(readme=str(path.relative_to(REPO)), link=target):
-                    self.assertTrue((path.parent / target.split("#")[0]).exists(), f"{target} does not exist")
+    # Links (every README's, the host's and the contributors' guides'): test_docs.py.
 
 
 class RulesCanFailTest(unittest.TestCase):
