@@ -4,8 +4,9 @@ with one command and a stale copy fails `make check-k8s` (test_docs.py) instead 
 
 - the top-level README's lesson table: k8s/README.md's (one row per lesson of the course, which
   test_readme_facts.py holds to k8s/kustomization.yaml), its links made relative to the top;
-- k8s/HOSTING.md's time per lesson: the minutes each lesson's slides.md gives in its speaker notes
-  (`Time: N min`), summed, with the opening and the close of the deck.
+- k8s/HOSTING.md's time per lesson: the minutes each slides.md of the course (the lessons
+  k8s/kustomization.yaml lists) gives in its speaker notes (`Time: N min`), summed, with the
+  opening and the close of the deck.
 
     python3 k8s/checks/doc_tables.py           exit 0 when both are up to date, else 1 naming the file
     python3 k8s/checks/doc_tables.py --write   rewrite them (make doc-tables)
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lessons import K8S, REPO, lesson_dirs, lesson_number  # noqa: E402
+from lessons import K8S, REPO, course, lesson_number  # noqa: E402
 
 SLIDES = K8S / "scripts" / "slides"
 sys.path.insert(0, str(SLIDES))
@@ -49,7 +50,7 @@ def time_table() -> str:
     rows = []
     total = 0
     parts = [("the opening", SLIDES / "opening.md")]
-    parts += [(f"[{lesson_number(d)}: {d.name}]({d.name}/)", d / "slides.md") for d in lesson_dirs()
+    parts += [(f"[{lesson_number(d)}: {d.name}]({d.name}/)", d / "slides.md") for d in course()
               if (d / "slides.md").is_file()]
     parts += [("the close", SLIDES / "close.md")]
     for name, path in parts:

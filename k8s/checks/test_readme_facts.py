@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
 from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
-from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, load_yaml_docs, render  # noqa: E402
+from lessons import K8S, REPO, course, lesson_dirs, lesson_exercises, lesson_number, render  # noqa: E402
 from readme_rules import (  # noqa: E402
     FACT_RULES, FACTS_SHEET, LESSON_SECTIONS, check_against_manifests, check_against_objects, check_crash_loop_backoff,
     check_defaults, check_docker_restart, check_exit_codes, check_ga_versions, check_illustrative,
@@ -72,15 +72,6 @@ def restart_picture_problems(text: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ tests
-def course() -> list[Path]:
-    """The lessons k8s/kustomization.yaml applies, in order: the course as published. A lesson folder
-    outside it is a copy of one in it (its names collide, so it cannot be listed; test_manifests.py
-    checks that): checked like any other, but its README, copied too, still has its original's
-    number, so it is not held to the course's numbering and table of contents."""
-    (doc,) = load_yaml_docs(K8S / "kustomization.yaml")
-    return [K8S / name for name in doc["resources"] if K8S / name in lesson_dirs()]
-
-
 def readme_number(text: str) -> int | None:
     """N of the README's title, `# Lesson N: ...`."""
     match = re.match(r"# Lesson (\d+):", text)
