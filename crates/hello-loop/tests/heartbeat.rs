@@ -36,13 +36,19 @@ fn check(file: &str, max_age: &str) -> Finished {
 fn heartbeat_is_fresh_while_running_then_stale_after_a_stall_and_sigterm_still_works() {
     let file = scratch("stall");
     let file = file.to_str().unwrap();
+    // From an image, the probe is a container of its own, whose start can take longer than 300 ms:
+    // the stall must come after the first probe.
+    let stall_after = match image_of(BIN) {
+        Some(_) => "5s",
+        None => "300ms",
+    };
     let args = [
         "--interval",
         "50ms",
         "--heartbeat-file",
         file,
         "--stall-after",
-        "300ms",
+        stall_after,
     ];
     let mut running = Running::spawn(BIN, &args, &[]);
     assert_eq!(running.next_line(PROMPTLY), "Hello, World!");
@@ -332,7 +338,10 @@ fn a_failing_heartbeat_is_logged_once_and_its_recovery_once() {
     ];
     let running = Running::spawn(BIN, &args, &[]);
     running.next_line(PROMPTLY);
-    std::fs::remove_dir_all(&dir).unwrap();
+    // Moved away at once (the loop may put a staging file in it while it is being emptied).
+    let gone = dir.with_extension("gone");
+    std::fs::rename(&dir, &gone).unwrap();
+    let _ = std::fs::remove_dir_all(&gone);
     running.wait_for_log("heartbeat not written", PROMPTLY);
     std::thread::sleep(Duration::from_millis(200)); // ~100 lines without a heartbeat
     std::fs::create_dir(&dir).unwrap();
@@ -558,7 +567,13 @@ fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
     let until = |what: &str, done: &dyn Fn() -> bool| {
         let deadline = std::time::Instant::now() + PROMPTLY;
         while !done() {
-            assert!(std::time::Instant::now() < deadline, "{what}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: staging files {:?}, the path a symlink: {}; stderr:\n{}",
+                staging_files(dir),
+                std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()),
+                running.stderr()
+            );
             std::thread::sleep(Duration::from_micros(100));
         }
     };

@@ -342,7 +342,7 @@ fn as_pid1_ignore_mode_survives_sigterm_and_sigint_and_dies_to_sigkill() {
     if not_under_emulation(
         BIN,
         "QEMU catches every signal to emulate it, so the kernel's PID-1 rule (a signal without \
-         a handler is dropped) never applies",
+         a handler is dropped) never applies: a SIGTERM stops the emulated program's output",
     ) {
         return;
     }
