@@ -8,6 +8,7 @@
 //!   runs as before.
 //! - `HELLO_TEST_PLATFORM`: `linux/amd64` or `linux/arm64`, passed as `docker run --platform`; the
 //!   image must be of that platform (empty: the engine's own).
+//! - `HELLO_TEST_LABEL`: the containers' label (default `hello-k8s.test=hello-testkit`).
 //!
 //! Signals go to the container's process as the host sees it (`docker inspect -f
 //! {{.State.Pid}}`), as `docker kill` has runc do, and the exit status is `docker run`'s (the
@@ -129,7 +130,13 @@ impl Image {
     ) -> Command {
         let mut c = Command::new("docker");
         c.args(["run", "--rm", "--name", name]);
-        c.args(["--label", "hello-k8s.test=hello-testkit"]);
+        // HELLO_TEST_LABEL: a label of the caller's own, so it can remove what a killed test run
+        // left running (images/test-rust-images does) and nothing of anyone else's.
+        let label = std::env::var("HELLO_TEST_LABEL")
+            .ok()
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "hello-k8s.test=hello-testkit".into());
+        c.arg("--label").arg(label);
         // The host's network, so a test reaches a listener at the address it gave the program
         // (127.0.0.1:PORT), as it does in a direct run.
         c.args(["--network", "host"]);
