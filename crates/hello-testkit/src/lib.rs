@@ -589,7 +589,10 @@ impl Running {
             } else if !launch.blocked.is_empty() {
                 Some("a container's parent is the runtime: no signal mask is handed down to it")
             } else if launch.max_file_size.is_some() || launch.max_memory.is_some() {
-                Some("the limits are set between fork and exec, which docker run does not offer")
+                Some(
+                    "the tests pair these limits with a stdout file or our own child's \
+                     /proc/PID/io, which a container does not give",
+                )
             } else {
                 None
             };
