@@ -91,7 +91,7 @@ test-sbom: sbom tools ## Validate the SBOMs against the CycloneDX schema; their 
 # ---------------------------------------------------------------- images
 # Docs: images/README.md. Build image: the official Rust image, or (OFFLINE=1) the stand-in that
 # `make rust-image` builds from Debian packages and the local toolchain when no registry is reachable.
-.PHONY: rust-image images test-images lint-images test-images-run test-multiarch run-once run-loop push images-multiarch docker-demo kit test-kit kit-load test-audit
+.PHONY: rust-image images test-images lint-images test-images-run test-rust-images test-multiarch run-once run-loop push images-multiarch docker-demo kit test-kit kit-load test-audit
 
 RUST_IMAGE ?= rust:1.95-slim-bookworm
 RUST_STANDIN = hello-rust-standin:$(shell rustc --version | awk '{print $$2}')-bookworm
@@ -120,15 +120,18 @@ rust-image: ## Build the offline stand-in for the Rust build image (debootstrap 
 images: $(IMAGES_DEPS) ## Build hello-once and hello-loop images (PLATFORM=linux/arm64 cross-builds; OFFLINE=1)
 	$(IMAGE_ENV) images/build-images $(ONCE_IMAGE)$(PLATFORM_SUFFIX) $(LOOP_IMAGE)$(PLATFORM_SUFFIX)
 
-test-images: lint-images images test-images-run test-audit test-multiarch test-kit ## Images: hadolint, structure tests, behaviour on the engine, supply chain, multi-arch via a registry, the workshop kit
+test-images: lint-images images test-images-run test-rust-images test-audit test-multiarch test-kit ## Images: hadolint, structure tests, what is about the images on the engine, the Rust behaviour tests against them (amd64, arm64), supply chain, multi-arch via a registry, the workshop kit
 
 lint-images: tools ## hadolint the Dockerfile, shellcheck the developer's bash scripts (the learner's POSIX ones: make test-flows)
 	hadolint images/Dockerfile
-	shellcheck -x .ci/run .ci/start-dockerd .ci/check-release-tag .ci/release-notes .ci/bench .ci/npm-tarball .ci/npm-ci images/sbom images/build-rust-image images/build-images images/push-images images/buildx-images images/build-kit images/register-qemu
+	shellcheck -x .ci/run .ci/start-dockerd .ci/check-release-tag .ci/release-notes .ci/bench .ci/npm-tarball .ci/npm-ci images/sbom images/build-rust-image images/build-images images/push-images images/buildx-images images/build-kit images/register-qemu images/test-rust-images
 	shellcheck -s sh -x images/docker-demo .ci/stock-shells
 
-test-images-run: images tools ## Run the image checks (structure tests, docker run/stop/kill/restart, sizes) and the docker demo
+test-images-run: images tools ## Run the image checks (structure tests, sizes, labels, HEALTHCHECK, restart policies, a hardened run) and the docker demo
 	ONCE_IMAGE='$(ONCE_IMAGE)' LOOP_IMAGE='$(LOOP_IMAGE)' python3 -B -m pytest -q -p no:cacheprovider images/tests/test_images.py images/tests/test_docker_demo.py
+
+test-rust-images: images ## The Rust behaviour tests (greeting, exit codes, signals, PID 1, drain, heartbeat) against the images: amd64, then arm64 under QEMU (PLATFORMS; TEST_THREADS=2); how many ran, which skipped and why
+	$(IMAGE_ENV) PLATFORMS='$(PLATFORMS)' images/test-rust-images $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 test-audit: images $(CARGO_TOOLS_STAMP) ## The dependency list cargo-auditable embedded in each image's binary (rust-audit-info) = runtime deps in Cargo.lock
 	python3 images/supply-chain audit $(ONCE_IMAGE) $(LOOP_IMAGE)

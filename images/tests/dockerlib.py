@@ -11,7 +11,6 @@ import uuid
 
 import harness
 
-GREETING = "Hello, World!"
 MAX_BYTES = 3 * 1024 * 1024 // 2  # 1.5 MiB budget per image (goal: 1 MiB)
 IMAGES = ["hello-once", "hello-loop"]
 # The platforms test_multiarch.py proves: PLATFORMS (make passes it), by default both.

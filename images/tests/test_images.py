@@ -1,6 +1,8 @@
-"""Behaviour checks for the two images on a real Docker engine (issue 3): structure, size, the
-greeting, stop and kill signals, restart policies, a hardened run, the health check and the heartbeat
-file. `make test-images-run` runs them after building; any pair of tags works:
+"""What is about the two images, on a real Docker engine (issue 3): structure, size, the stop signal,
+restart policies, a hardened run, the health check, and a stop while Docker's copy of the output is
+stalled. The programs' behaviour (the greeting, exit codes, signals as PID 1, the drain, the
+heartbeat) is proven once, by the Rust tests, which `make test-rust-images` runs against these
+images too (issue 24). `make test-images-run` runs these after building; any pair of tags works:
 
     ONCE_IMAGE=hello-once:0.1.0 LOOP_IMAGE=hello-loop:0.1.0 \
       python3 -m pytest -q -p no:cacheprovider images/tests/test_images.py
@@ -20,19 +22,13 @@ from types import SimpleNamespace
 
 import harness
 import pytest
-from dockerlib import GREETING, IMAGES, MAX_BYTES, NOTES, last_lines
+from dockerlib import IMAGES, MAX_BYTES, NOTES, last_lines
 
 pytestmark = pytest.mark.timeout(180)
 
 HARD = ["--read-only", "--cap-drop=ALL", "--security-opt=no-new-privileges", "--user", "123456:123456"]
 # --health-interval only makes the test quicker; the command is the image's own.
 FAST = ["--health-interval=1s", "--health-retries=1", "--health-start-period=0s"]
-GRACEFUL = "received SIGTERM, shutting down gracefully"
-
-
-def stdout_of(r: subprocess.CompletedProcess) -> str:
-    """stdout as the shell's $(...) gives it: without the trailing newlines."""
-    return r.stdout.rstrip("\n")
 
 
 # ---- static checks: container-structure-test (user, entrypoint, labels, no /bin/sh, --version) ----
@@ -60,96 +56,22 @@ def test_size(name, images, docker):
     assert size <= MAX_BYTES, f"{image} is {size} bytes ({size / 1048576:.2f} MiB): over the 1.5 MiB budget ({MAX_BYTES})"
 
 
-# ---- hello-once: prints the greeting and exits 0 ---------------------------------------------------
-def test_once_prints_exactly_the_greeting_and_exits_0(once_image, docker):
-    r = docker("run", "--rm", once_image)
-    assert (stdout_of(r), r.returncode) == (GREETING, 0), f"stdout was {stdout_of(r)!r}, exit code {r.returncode}"
-
-
-# ---- hello-loop: docker stop is graceful and fast --------------------------------------------------
-@pytest.fixture(scope="module")
-def graceful_stop(loop_image, module_docker):
-    """One hello-loop: greeting awaited, then docker stop (timed)."""
-    d = module_docker
-    c = d.run_d(loop_image)
-    greeted = d.wait_log(c, GREETING, 10)
-    seconds = d.timed("stop", c)
-    return SimpleNamespace(greeted=greeted, seconds=seconds, exit_code=d.exit_code(c), logs=d.all_logs(c))
-
-
-def test_loop_prints_the_greeting_after_start(graceful_stop):
-    assert graceful_stop.greeted, "no greeting within 10 s"
-
-
-def test_loop_docker_stop_returns_in_under_1s(graceful_stop):
-    t = graceful_stop.seconds
-    assert t < 1, f"docker stop took {t:.2f}s: SIGTERM was not handled"
-
-
-def test_loop_exit_code_after_docker_stop_is_0(graceful_stop):
-    assert graceful_stop.exit_code == "0", f"exit code {graceful_stop.exit_code}"
-
-
-def test_loop_logs_the_graceful_shutdown_line(graceful_stop):
-    assert GRACEFUL in graceful_stop.logs, f"no {GRACEFUL!r} in: {last_lines(graceful_stop.logs)}"
-
-
-# ---- hello-loop with HELLO_SIGNALS=ignore: the naive PID 1 waits for SIGKILL -----------------------
-@pytest.fixture(scope="module")
-def naive_stop(loop_image, module_docker):
-    """One hello-loop that ignores signals: greeting awaited, then docker stop -t 2 (timed)."""
-    d = module_docker
-    c = d.run_d("-e", "HELLO_SIGNALS=ignore", loop_image)
-    greeted = d.wait_log(c, GREETING, 10)
-    seconds = d.timed("stop", "-t", "2", c)
-    return SimpleNamespace(greeted=greeted, seconds=seconds, exit_code=d.exit_code(c))
-
-
-def test_naive_loop_prints_the_greeting_after_start(naive_stop):
-    assert naive_stop.greeted, "no greeting within 10 s"
-
-
-def test_naive_loop_docker_stop_t2_takes_about_2s(naive_stop):
-    t = naive_stop.seconds
-    assert 1.8 < t < 4, f"docker stop -t 2 took {t:.2f}s (expected about 2 s: 1.8..4)"
-
-
-def test_naive_loop_exit_code_is_137_sigkill(naive_stop):
-    assert naive_stop.exit_code == "137", f"exit code {naive_stop.exit_code}"
-
-
-# ---- hello-loop: docker kill -s INT (Ctrl-C) is graceful too ---------------------------------------
-@pytest.fixture(scope="module")
-def sigint(loop_image, module_docker):
-    """One hello-loop: greeting awaited, then docker kill -s INT and docker wait (10 s at most)."""
-    d = module_docker
-    c = d.run_d(loop_image)
-    greeted = d.wait_log(c, GREETING, 10)
-    d.ok("kill", "-s", "INT", c)
-    try:
-        exit_code = d.ok("wait", c, timeout=10)
-    except subprocess.TimeoutExpired:
-        exit_code = "still running after 10 s"
-    return SimpleNamespace(greeted=greeted, exit_code=exit_code, logs=d.all_logs(c))
-
-
-def test_sigint_loop_prints_the_greeting_after_start(sigint):
-    assert sigint.greeted, "no greeting within 10 s"
-
-
-def test_sigint_exit_code_is_0(sigint):
-    assert sigint.exit_code == "0", f"exit code {sigint.exit_code}"
-
-
-def test_sigint_logs_received_sigint(sigint):
-    assert "received SIGINT" in sigint.logs, f"no 'received SIGINT' line in: {last_lines(sigint.logs)}"
+# ---- the stop signal: the one the Rust tests prove graceful ----------------------------------------
+@pytest.mark.parametrize("name", IMAGES)
+def test_docker_stop_sends_sigterm(name, images, docker):
+    """docker stop sends the image's STOPSIGNAL: SIGTERM, the signal make test-rust-images proves the
+    programs stop on in these images (as PID 1 of the container)."""
+    signal = docker.ok("image", "inspect", "-f", "{{.Config.StopSignal}}", images[name])
+    assert signal == "SIGTERM", f"{images[name]}: StopSignal is {signal!r}"
 
 
 # ---- hello-loop: docker stop while its stdout is blocked (piped into a reader that never reads) ----
 def test_blocked_stdout_docker_stop_exits_0_and_logs_the_dropped_line(loop_image, docker):
     """The attached client's pipe fills, Docker's copy of the output stalls, and the program's write
     blocks. It must still take SIGTERM at once: exit 0 and the dropped line logged, not SIGKILL (137)
-    after the timeout. (dockerd itself returns from docker stop only once that pipe drains: at 8 s.)"""
+    after the timeout. (dockerd itself returns from docker stop only once that pipe drains: at 8 s.)
+    The Rust tests' blocked stdout is a pipe they hand the program, which docker run cannot hand a
+    container: this is the one place a blocked stdout is proven through Docker's own plumbing."""
     name = f"hello-test-blocked-{docker.label.rsplit('-', 1)[-1]}"
     big = "x" * 100000
     # sleep never reads: that is the point.
@@ -192,20 +114,21 @@ def test_restart_on_failure_restarts_exit_3(once_image, docker):
 
 
 # ---- hardened run: read-only root, no capabilities, no-new-privileges, arbitrary UID ---------------
-def test_hardened_once_prints_the_greeting_and_exits_0(once_image, docker):
+# What the programs print is the Rust tests' to check; here, that they run to their normal end.
+def test_hardened_once_runs_to_exit_0(once_image, docker):
     r = docker("run", "--rm", *HARD, once_image)
-    assert (stdout_of(r), r.returncode) == (GREETING, 0), f"stdout {stdout_of(r)!r}, exit code {r.returncode}"
+    assert r.returncode == 0 and "exiting code=0" in r.stderr, f"exit code {r.returncode}: {last_lines(r.stderr)}"
 
 
-def test_hardened_loop_prints_two_greetings_and_exits_0(loop_image, docker):
+def test_hardened_loop_runs_its_count_and_exits_0(loop_image, docker):
     r = docker("run", "--rm", *HARD, loop_image, "--count", "2", "--interval", "100ms")
-    assert (stdout_of(r), r.returncode) == (f"{GREETING}\n{GREETING}", 0), \
-        f"stdout {'|'.join(stdout_of(r).splitlines())!r}, exit code {r.returncode}"
+    assert r.returncode == 0 and "printed every line asked for" in r.stderr, \
+        f"exit code {r.returncode}: {last_lines(r.stderr)}"
 
 
 def test_hardened_loop_docker_stop_is_still_graceful(loop_image, docker):
     c = docker.run_d(*HARD, loop_image)
-    docker.wait_log(c, GREETING, 10)
+    docker.wait_log(c, "starting", 10)
     docker.ok("stop", c)
     rc = docker.exit_code(c)
     assert rc == "0", f"exit code {rc}"
@@ -231,22 +154,17 @@ def test_loop_turns_healthy(options, loop_image, docker):
 
 @pytest.fixture(scope="module")
 def stalled(loop_image, module_docker):
-    """One hello-loop that stops its heartbeat after 3 s: health awaited to unhealthy, then docker stop."""
+    """One hello-loop that stops its heartbeat after 3 s: health awaited to unhealthy."""
     d = module_docker
     c = d.run_d(*FAST, "-e", "HELLO_INTERVAL=500ms", "-e", "HELLO_STALL_AFTER=3s", loop_image)
     ok, seen = d.wait_health(c, "unhealthy", 20)
     running = d.inspect(c, "{{.State.Running}}")
-    d.ok("stop", c)
-    return SimpleNamespace(ok=ok, seen=seen, running=running, exit_code=d.exit_code(c))
+    return SimpleNamespace(ok=ok, seen=seen, running=running)
 
 
 def test_stall_after_3s_turns_unhealthy_while_running(stalled):
     assert stalled.ok and re.fullmatch(r".*healthy.*unhealthy", stalled.seen) and stalled.running == "true", \
         f"health {stalled.seen}, running: {stalled.running}: expected starting → healthy → unhealthy while running"
-
-
-def test_stalled_loop_still_stops_gracefully(stalled):
-    assert stalled.exit_code == "0", f"exit code {stalled.exit_code}"
 
 
 def test_interval_flag_counts_for_the_probe(loop_image, docker):
@@ -259,14 +177,3 @@ def test_interval_flag_counts_for_the_probe(loop_image, docker):
     checks = docker.inspect(c, "{{range .State.Health.Log}}{{.ExitCode}}: {{.Output}}|{{end}}")
     assert ok and status == "healthy 0", \
         f"health {seen}, then {status!r} 8 s later (expected 'healthy 0'); the last checks: {checks[-300:]}"
-
-
-# ---- hello-loop heartbeat: never replaces what is not a regular file, even as root -----------------
-@pytest.mark.parametrize("path", ["/dev/null", "/dev/stdout"])
-def test_heartbeat_file_that_is_not_a_regular_file_is_refused(path, loop_image, docker):
-    r = subprocess.run(["docker", "run", "--rm", "--user", "0", loop_image, "--count", "1", "--heartbeat-file", path],
-                       env=harness.clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=60)
-    out = r.stdout.rstrip("\n")
-    assert r.returncode == 2 and "not a regular file" in out and "\n" not in out, \
-        f"--user 0 --heartbeat-file {path}: expected exit 2 and one line saying 'not a regular file', got exit {r.returncode}: {out}"

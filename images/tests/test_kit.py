@@ -18,8 +18,9 @@ unpacked outside the repository as an attendee would, then:
   with and without a cluster; the node-image path;
 - on the real engine, from a clean one (the plain tags removed): a damaged kit is refused with exit 2,
   one line naming the file, nothing loaded; the other architecture's archives loaded and run under
-  QEMU; `./load docker` (timed) gives the image IDs make kit built, both run with --network none,
-  `docker stop` exits 0; a `podman save` archive docker loads with the same ID;
+  QEMU; `./load docker` (timed) gives the image IDs make kit built, both run to exit 0 with
+  --network none (what they print, and how they stop, the Rust tests prove against the images:
+  make test-rust-images); a `podman save` archive docker loads with the same ID;
 - the classroom from the kit, under every shell, with stand-in kind and kubectl first on PATH:
   `DRY_RUN=1 ./lesson 1` and `./check 1` print exactly the repository's kubectl commands; `./lesson 1`
   passes on the simulated cluster; `./check N X` says "done: every condition met" on the simulated
@@ -63,7 +64,6 @@ LOOP = os.environ.get("LOOP_IMAGE") or f"hello-loop:{VERSION}"
 ARCHIVE = ROOT / (os.environ.get("KIT_ARCHIVE") or f"dist/hello-k8s-kit-{VERSION}.tar.gz")
 NAME = f"hello-k8s-kit-{VERSION}"
 BUDGET = 5 * 1024 * 1024
-GREETING = "Hello, World!"
 LABEL = "hello-k8s.test=test-kit"
 COMMANDS = ("doctor", "load", "lesson", "check")  # the kit's root: copies of k8s/scripts/*
 SLIDES = ("hello-k8s.html", "hello-k8s.pdf", "handout.pdf")  # the kit's slides/: from make slides
@@ -811,25 +811,12 @@ def test_shasum_path_refuses_the_altered_kit(damaged, nobin, arch):
 
 
 def run_checks(platform_: str) -> dict[str, object]:
-    """hello-once prints the greeting and exits 0; hello-loop prints it, then `docker stop` ends it
-    with exit 0; both with --network none."""
-    once = run(["docker", "run", "--rm", "--network", "none", "--platform", platform_, ONCE], timeout=120)
-    started = run(["docker", "run", "-d", "--network", "none", "--platform", platform_, "--label", LABEL, LOOP])
-    cid = started.stdout.strip()
-    logs = ""
-    for _ in range(100):
-        logs = run(["docker", "logs", cid]).stdout if cid else ""
-        if GREETING in logs:
-            break
-        time.sleep(0.1)
-    if not cid:
-        return {"once": (once.returncode, once.stdout.strip()), "loop-greeted": False, "loop-stop": None,
-                "loop-exit": started.stderr.strip()}
-    stop = run(["docker", "stop", cid], timeout=60)
-    code = run(["docker", "inspect", "-f", "{{.State.ExitCode}}", cid]).stdout.strip()
-    run(["docker", "rm", "-f", cid])
-    return {"once": (once.returncode, once.stdout.strip()), "loop-greeted": GREETING in logs,
-            "loop-stop": stop.returncode, "loop-exit": code}
+    """Both loaded images run to their normal end (exit 0) with --network none, as an attendee's first
+    commands do: hello-once, and hello-loop for one line."""
+    common = ["docker", "run", "--rm", "--network", "none", "--platform", platform_, "--label", LABEL]
+    once = run([*common, ONCE], timeout=120)
+    loop = run([*common, LOOP, "--count", "1"], timeout=120)
+    return {"once": once.returncode, "loop": loop.returncode, "stderr": (once.stderr + loop.stderr)[-600:]}
 
 
 @pytest.fixture(scope="module")
@@ -859,8 +846,7 @@ def test_other_architecture_images_are_the_ones_make_kit_built(other_loaded, bui
 
 def test_other_architecture_runs_under_qemu(other_loaded):
     runs = other_loaded["runs"]
-    assert runs["once"] == (0, GREETING)
-    assert runs["loop-greeted"] and runs["loop-stop"] == 0 and runs["loop-exit"] == "0", runs
+    assert (runs["once"], runs["loop"]) == (0, 0), runs
 
 
 @pytest.fixture(scope="module")
@@ -887,8 +873,7 @@ def test_load_docker_gives_the_image_ids_make_kit_built(native_loaded, built):
 
 def test_the_loaded_images_run(native_loaded):
     runs = native_loaded["runs"]
-    assert runs["once"] == (0, GREETING)
-    assert runs["loop-greeted"] and runs["loop-stop"] == 0 and runs["loop-exit"] == "0", runs
+    assert (runs["once"], runs["loop"]) == (0, 0), runs
 
 
 def test_a_podman_saved_archive_is_one_docker_loads(kit, built, arch, tmp_path):

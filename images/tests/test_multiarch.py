@@ -7,14 +7,15 @@
      emulation), per-arch tags and one manifest list per image;
 and afterwards stop the registry and remove what it pushed and pulled, whatever happened. The tests:
 the digests push-images reports are the registry's; `docker manifest inspect` names every platform;
-for each image and platform: docker pull --platform, the architecture, the size, a run (greeting;
-hello-loop: under QEMU where foreign, graceful docker stop, exit 0).
+for each image and platform: docker pull --platform, the architecture, the size, a run to exit 0
+(hello-loop: under QEMU where foreign). What the programs do there, the Rust tests prove against the
+per-arch images (make test-rust-images).
 
 Environment from make: RUST_IMAGE, VERSION, REVISION, CREATED, SOURCE, PLATFORMS, IMAGE_TAG. One test:
 
     make test-multiarch OFFLINE=1      # all of them
     RUST_IMAGE=hello-rust-standin:1.95.0-bookworm python3 -m pytest -q -p no:cacheprovider \\
-      'images/tests/test_multiarch.py::test_loop_stops_gracefully[linux/arm64]'
+      'images/tests/test_multiarch.py::test_loop_runs_under_qemu_where_foreign[linux/arm64]'
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import urllib.request
 from types import SimpleNamespace
 
 import pytest
-from dockerlib import GREETING, IMAGES, MAX_BYTES, NOTES, PLATFORMS, last_lines
+from dockerlib import IMAGES, MAX_BYTES, NOTES, PLATFORMS, last_lines
 
 # The push builds both images for every platform: minutes on a busy 2-core machine.
 pytestmark = pytest.mark.timeout(3600)
@@ -126,15 +127,14 @@ def test_pulled_size(platform, image, pull):
 def test_once_runs(platform, pull, module_docker):
     p = pulled(pull, platform, "hello-once")
     r = module_docker("run", "--rm", "--platform", platform, p.local)
-    out = r.stdout.rstrip("\n")
-    assert (out, r.returncode) == (GREETING, 0), \
-        f"docker run --platform {platform} hello-once: stdout {out!r}, exit code {r.returncode} (expected {GREETING!r}, 0)"
+    assert r.returncode == 0, \
+        f"docker run --platform {platform} hello-once: exit code {r.returncode}: {last_lines(r.stderr)}"
 
 
 @pytest.fixture(scope="module")
 def loop_run(pull, module_docker):
-    """loop_run(platform): hello-loop run once per platform: greeting awaited (10 s), the process the
-    container runs (/proc/PID/exe: QEMU's interpreter when emulated), then docker stop (timed)."""
+    """loop_run(platform): hello-loop run once per platform, until it runs: the process the container
+    runs (/proc/PID/exe: QEMU's interpreter when emulated), then the container removed."""
     d = module_docker
     done: dict[str, SimpleNamespace] = {}
 
@@ -142,16 +142,14 @@ def loop_run(pull, module_docker):
         if platform not in done:
             p = pulled(pull, platform, "hello-loop")
             c = d.run_d("--platform", platform, p.local)
-            greeted = d.wait_log(c, GREETING, 10)
+            started = d.wait_log(c, "starting", 10)
             pid = d.inspect(c, "{{.State.Pid}}")
             try:
                 exe = os.readlink(f"/proc/{pid}/exe")
             except OSError:
                 exe = "unknown"
-            seconds = d.timed("stop", c)
-            done[platform] = SimpleNamespace(greeted=greeted, pid=pid, exe=exe, seconds=seconds,
-                                             exit_code=d.exit_code(c), logs=d.all_logs(c))
-            NOTES.append(f"hello-loop on {platform}: process {pid} ran {exe}, docker stop took {seconds:.2f}s")
+            done[platform] = SimpleNamespace(started=started, pid=pid, exe=exe, logs=d.all_logs(c))
+            NOTES.append(f"hello-loop on {platform}: process {pid} ran {exe}")
             d("rm", "-f", c)
         return done[platform]
 
@@ -159,22 +157,11 @@ def loop_run(pull, module_docker):
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_loop_prints_the_greeting(platform, loop_run):
-    assert loop_run(platform).greeted, f"hello-loop on {platform}: no greeting within 10 s"
-
-
-@pytest.mark.parametrize("platform", PLATFORMS)
 def test_loop_runs_under_qemu_where_foreign(platform, engine_arch, loop_run):
     """Evidence of emulation: the container's process is the QEMU interpreter running the binary."""
+    run = loop_run(platform)
+    assert run.started, f"hello-loop on {platform}: not started within 10 s: {last_lines(run.logs)}"
     if arch_of(platform) == engine_arch:
-        pytest.skip(f"{platform} is the engine's own architecture: nothing is emulated")
-    run = loop_run(platform)
+        assert "qemu" not in run.exe, f"hello-loop on {platform}: process {run.pid} runs {run.exe}"
+        return
     assert "qemu" in run.exe, f"hello-loop on {platform}: process {run.pid} runs {run.exe}, not QEMU"
-
-
-@pytest.mark.parametrize("platform", PLATFORMS)
-def test_loop_stops_gracefully(platform, loop_run):
-    run = loop_run(platform)
-    assert run.exit_code == "0" and "received SIGTERM, shutting down gracefully" in run.logs, \
-        f"docker stop hello-loop on {platform} ({run.seconds:.2f}s): exit code {run.exit_code}, " \
-        f"last log lines: {last_lines(run.logs)}"

@@ -1,17 +1,27 @@
-//! The heartbeat and `hello-loop check`: liveness without a port.
+//! The heartbeat and `hello-loop check`: liveness without a port. The files a test shares with
+//! the program are in a scratch folder that a run from the image sees too (hello-testkit's
+//! `scratch_dir`); whatever a test puts there for the program to leave alone is writable by
+//! anyone, so the image's user (not root) could clobber it as root could.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hello_testkit::{assert_bad_input, run, Finished, Launch, Running, Streams, PROMPTLY, SIGTERM};
+use hello_testkit::{
+    assert_bad_input, image_of, not_for_images, run, scratch_dir, Finished, Launch, Running,
+    Streams, PROMPTLY, SIGTERM,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hello-loop-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("heartbeat")
+    scratch_dir(&format!("hello-loop-{name}")).join("heartbeat")
+}
+
+/// A file the program must leave alone, writable by anyone (so only the program's care keeps it).
+fn precious(path: &std::path::Path) {
+    std::fs::write(path, "keep me").unwrap();
+    let anyone = std::os::unix::fs::PermissionsExt::from_mode(0o666);
+    std::fs::set_permissions(path, anyone).unwrap();
 }
 
 fn check(file: &str, max_age: &str) -> Finished {
@@ -26,13 +36,19 @@ fn check(file: &str, max_age: &str) -> Finished {
 fn heartbeat_is_fresh_while_running_then_stale_after_a_stall_and_sigterm_still_works() {
     let file = scratch("stall");
     let file = file.to_str().unwrap();
+    // From an image, the probe is a container of its own, whose start can take longer than 300 ms:
+    // the stall must come after the first probe.
+    let stall_after = match image_of(BIN) {
+        Some(_) => "5s",
+        None => "300ms",
+    };
     let args = [
         "--interval",
         "50ms",
         "--heartbeat-file",
         file,
         "--stall-after",
-        "300ms",
+        stall_after,
     ];
     let mut running = Running::spawn(BIN, &args, &[]);
     assert_eq!(running.next_line(PROMPTLY), "Hello, World!");
@@ -127,7 +143,12 @@ fn an_unwritable_heartbeat_path_is_refused_at_start() {
             "writable directory",
         ],
     );
-    let check_without_file = run(BIN, &["check"], &[]);
+    // The image sets HELLO_HEARTBEAT_FILE: empty, it names no heartbeat there either.
+    let unset: &[(&str, &str)] = match image_of(BIN) {
+        Some(_) => &[("HELLO_HEARTBEAT_FILE", "")],
+        None => &[],
+    };
+    let check_without_file = run(BIN, &["check"], unset);
     assert_bad_input(&check_without_file, &["HELLO_HEARTBEAT_FILE"]);
     let bad_age = run(
         BIN,
@@ -181,7 +202,7 @@ fn devices_fifos_directories_and_symlinks_are_refused_and_left_alone() {
     let fifo = dir.join("fifo");
     assert!(mknod(&fifo, libc::S_IFIFO | 0o600, 0));
     let target = dir.join("precious");
-    std::fs::write(&target, "keep me").unwrap();
+    precious(&target);
     let link = dir.join("link");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let mut paths = vec![fifo.as_path(), dir, link.as_path()];
@@ -217,7 +238,7 @@ fn a_symlink_planted_at_the_old_staging_name_is_never_followed() {
     let file = scratch("planted");
     let dir = file.parent().unwrap();
     let target = dir.join("precious");
-    std::fs::write(&target, "keep me").unwrap();
+    precious(&target);
     std::os::unix::fs::symlink(&target, dir.join(".heartbeat.tmp")).unwrap();
     let done = run(
         BIN,
@@ -262,6 +283,12 @@ fn two_loops_sharing_a_path_never_collide_and_leave_no_staging_file() {
 
 #[test]
 fn a_failed_first_beat_is_refused_and_removes_its_staging_file() {
+    if not_for_images(
+        BIN,
+        "the file size limit needs SIGXFSZ ignored, which docker run cannot set for a container",
+    ) {
+        return;
+    }
     // A file size limit of 0 makes the write fail after the staging file was created.
     let file = scratch("efbig");
     let mut command = std::process::Command::new(BIN);
@@ -314,10 +341,15 @@ fn a_failing_heartbeat_is_logged_once_and_its_recovery_once() {
     ];
     let running = Running::spawn(BIN, &args, &[]);
     running.next_line(PROMPTLY);
-    std::fs::remove_dir_all(&dir).unwrap();
+    // Moved away at once (the loop may put a staging file in it while it is being emptied).
+    let gone = dir.with_extension("gone");
+    std::fs::rename(&dir, &gone).unwrap();
+    let _ = std::fs::remove_dir_all(&gone);
     running.wait_for_log("heartbeat not written", PROMPTLY);
     std::thread::sleep(Duration::from_millis(200)); // ~100 lines without a heartbeat
     std::fs::create_dir(&dir).unwrap();
+    let anyone = std::os::unix::fs::PermissionsExt::from_mode(0o777);
+    std::fs::set_permissions(&dir, anyone).unwrap();
     running.wait_for_log("heartbeat written again", PROMPTLY);
     running.signal(SIGTERM);
     let done = running.wait(PROMPTLY);
@@ -372,6 +404,12 @@ fn probe_counting_reads(path: &std::path::Path) -> (Finished, u64) {
 
 #[test]
 fn check_refuses_what_is_not_a_regular_file_and_reads_a_bounded_size() {
+    if not_for_images(
+        BIN,
+        "the bytes read are counted in /proc/PID/io of our own unreaped child",
+    ) {
+        return;
+    }
     let file = scratch("bounded");
     let dir = file.parent().unwrap();
     let beat_env = [("HELLO_HEARTBEAT_FILE", file.to_str().unwrap())];
@@ -513,7 +551,7 @@ fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
     let file = scratch("race");
     let dir = file.parent().unwrap();
     let target = dir.join("precious");
-    std::fs::write(&target, "keep me").unwrap();
+    precious(&target);
     let planted = dir.join("planted");
     let args = [
         "--interval",
@@ -532,7 +570,13 @@ fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
     let until = |what: &str, done: &dyn Fn() -> bool| {
         let deadline = std::time::Instant::now() + PROMPTLY;
         while !done() {
-            assert!(std::time::Instant::now() < deadline, "{what}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: staging files {:?}, the path a symlink: {}; stderr:\n{}",
+                staging_files(dir),
+                std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()),
+                running.stderr()
+            );
             std::thread::sleep(Duration::from_micros(100));
         }
     };

@@ -1,5 +1,7 @@
 //! Runs the built binaries the way a container runtime does: empty environment, stdout and
-//! stderr as pipes, real signals, and (as root) PID 1 of a new PID namespace.
+//! stderr as pipes, real signals, and (as root) PID 1 of a new PID namespace; or, when the
+//! environment names their images (`HELLO_TEST_IMAGE_ONCE`, `HELLO_TEST_IMAGE_LOOP`,
+//! `HELLO_TEST_PLATFORM`: see the `image` module), from those images with `docker run`.
 //!
 //! Timeouts here are generous upper bounds that keep a broken build from hanging CI; speed is
 //! measured by `make bench`, never asserted by a test.
@@ -13,11 +15,68 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 pub use libc::{SIGALRM, SIGINT, SIGKILL, SIGTERM};
+
+mod image;
+pub use image::scratch_dir;
+
+/// The image `program` runs from in this test run (`HELLO_TEST_IMAGE_ONCE` /
+/// `HELLO_TEST_IMAGE_LOOP`), or `None`: the built binary runs.
+pub fn image_of(program: &str) -> Option<String> {
+    image::image_for(program).map(|image| image.reference.clone())
+}
+
+/// True, saying why on stderr, when `program` runs from an image in this test run: the caller
+/// skips a test that cannot apply to one (`why`: what the test needs that a container lacks).
+pub fn not_for_images(program: &str, why: &str) -> bool {
+    let Some(image) = image::image_for(program) else {
+        return false;
+    };
+    skipped(&format!("skipped for the image {}: {why}", image.reference));
+    true
+}
+
+/// Says a test skipped, on stderr, and as a line `BINARY::TEST<TAB>WHY` appended to
+/// `HELLO_TEST_SKIP_LOG` when set (images/test-rust-images counts from it the tests that ran
+/// against an image).
+fn skipped(why: &str) {
+    eprintln!("{why}");
+    let Some(log) = std::env::var_os("HELLO_TEST_SKIP_LOG").filter(|l| !l.is_empty()) else {
+        return;
+    };
+    // The test binary (cargo's name for it, without the hash) and the test, which the harness
+    // names the thread after.
+    let exe = std::env::current_exe().unwrap_or_default();
+    let exe = exe.file_stem().unwrap_or_default().to_string_lossy();
+    let binary = exe.rsplit_once('-').map_or(&*exe, |(name, _hash)| name);
+    let test = thread::current().name().unwrap_or("unnamed").to_string();
+    let line = format!("{binary}::{test}\t{}\n", why.replace(['\t', '\n'], " "));
+    // One write(2) of a short line with O_APPEND: lines from parallel tests do not interleave.
+    let written = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
+    written.unwrap_or_else(|e| panic!("HELLO_TEST_SKIP_LOG={}: {e}", log.to_string_lossy()));
+}
+
+/// True, saying why, when `program` runs from an image of a foreign architecture: the process the
+/// host sees is then QEMU's interpreter (its threads, its signal handlers, its syscalls), not the
+/// program, and a test that inspects that process skips.
+pub fn not_under_emulation(program: &str, why: &str) -> bool {
+    let Some(image) = image::image_for(program).filter(|image| image.emulated) else {
+        return false;
+    };
+    skipped(&format!(
+        "skipped for the image {} under QEMU: {why}",
+        image.reference
+    ));
+    true
+}
 
 /// Upper bound for anything that should happen "at once".
 pub const PROMPTLY: Duration = Duration::from_secs(5);
@@ -90,6 +149,13 @@ pub fn assert_help_and_version(program: &str, name: &str, version: &str, flags: 
     }
     // A stdout that cannot take them is the exit status 1 of any failed write, with one line;
     // a reader that went away is the graceful end of any other write, 0.
+    if not_for_images(
+        program,
+        "a container's stdout is the runtime's pipe: /dev/full or a closed pipe given to \
+         docker run is the client's",
+    ) {
+        return;
+    }
     for flag in ["--help", "--version"] {
         let full = Streams {
             stdout: Some(fs::File::create("/dev/full").expect("/dev/full").into()),
@@ -122,6 +188,12 @@ pub fn assert_help_and_version(program: &str, name: &str, version: &str, flags: 
 /// Runs a program as a user with no entry in /etc/passwd (uid and gid 123456), as
 /// `docker run --user 123456:123456` would; `None` (saying so) when not root.
 pub fn run_as_stranger(program: &str, args: &[&str]) -> Option<Finished> {
+    if image::image_for(program).is_some() {
+        // docker run --user 123456:123456 itself.
+        return Some(
+            Running::start(Wrapper::Stranger, program, args, &[]).wait(Duration::from_secs(20)),
+        );
+    }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         assert!(
@@ -388,12 +460,57 @@ pub fn spawn_on_full_stdout_masked(
     Some((running, pipe))
 }
 
-/// Sends `signal` and waits for the exit: how long it took, and what the run left behind.
+/// Sends `signal` and waits for the exit: how long it took, and what the run left behind. For a
+/// run from an image, the time is until the program's process ended (a pidfd), not until `docker
+/// run` reported it: the engine's own tear-down is not the program's.
 pub fn signal_and_time(running: Running, signal: i32) -> (Duration, Finished) {
+    let exit = running
+        .container
+        .as_ref()
+        .map(|_| ProcessExit::watch(running.pid()));
     let sent = Instant::now();
     running.signal(signal);
+    let took = match exit {
+        Some(exit) => exit.wait(PROMPTLY + running.allowance),
+        None => None,
+    };
     let done = running.wait(PROMPTLY);
-    (sent.elapsed(), done)
+    (took.unwrap_or_else(|| sent.elapsed()), done)
+}
+
+/// A pidfd on a process that need not be our child (a container's), to see when it ends.
+struct ProcessExit(OwnedFd);
+
+impl ProcessExit {
+    fn watch(pid: i32) -> Self {
+        // SAFETY: pidfd_open(2) with no flags returns a new descriptor we then own.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        assert!(
+            fd >= 0,
+            "pidfd_open({pid}): {}",
+            std::io::Error::last_os_error()
+        );
+        // SAFETY: a fresh descriptor owned by nobody else.
+        Self(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    }
+
+    /// Waits until the process has ended (the pidfd is readable): how long after the call that
+    /// was seen; `None` after `timeout`.
+    fn wait(self, timeout: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let mut pollfd = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        while started.elapsed() < timeout {
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut pollfd, 1, 10) } > 0 {
+                return Some(started.elapsed());
+            }
+        }
+        None
+    }
 }
 
 /// How a program is started.
@@ -408,8 +525,13 @@ enum Wrapper {
 /// A program being run, with its output collected in the background.
 pub struct Running {
     child: Child,
-    /// The program's PID as seen from here (for `--pid` runs, the child of `unshare`).
-    pid: i32,
+    /// The program's PID as seen from here (for `--pid` runs, the child of `unshare`; for runs
+    /// from an image, the container's process, known once it runs).
+    pid: OnceLock<i32>,
+    /// The container's name, for runs from an image (`child` is then `docker run`).
+    container: Option<String>,
+    /// How much longer than for a direct run the bounds on waits are (the container's start).
+    allowance: Duration,
     stdout_lines: Receiver<String>,
     /// The threads reading stdout and stderr; each ends at EOF.
     readers: [thread::JoinHandle<()>; 2],
@@ -425,8 +547,10 @@ impl Running {
     /// Starts the program as PID 1 of a new PID namespace, or returns `None` (saying so) when
     /// this process may not create one. Under CI (`CI` set) that is a failure, not a skip: CI runs
     /// as root, and these are the tests that prove the container behaviour.
+    /// From an image, the program is PID 1 of its container anyway.
     pub fn spawn_as_pid1(program: &str, args: &[&str], env: &[(&str, &str)]) -> Option<Self> {
-        pid_namespace_usable().then(|| Self::start(Wrapper::PidNamespace, program, args, env))
+        (image::image_for(program).is_some() || pid_namespace_usable())
+            .then(|| Self::start(Wrapper::PidNamespace, program, args, env))
     }
 
     /// Like [`Running::spawn`], with stdout and/or stderr given instead of captured, and
@@ -448,13 +572,42 @@ impl Running {
     }
 
     /// Starts a program as `launch` says (see [`Launch`]); `None` when it asks for PID 1 and
-    /// that cannot be done here, as in [`Running::spawn_as_pid1`].
+    /// that cannot be done here, as in [`Running::spawn_as_pid1`], and (saying why) when it
+    /// asks for what `docker run` cannot give a container and the program runs from an image.
     pub fn launch(
         program: &str,
         args: &[&OsStr],
         env: &[(&str, &OsStr)],
         launch: Launch,
     ) -> Option<Self> {
+        if image::image_for(program).is_some() {
+            let why = if launch.streams.stdout.is_some() || launch.streams.stderr.is_some() {
+                Some(
+                    "a container's stdout and stderr are the runtime's pipes: a file or pipe \
+                     given to docker run is the client's",
+                )
+            } else if !launch.blocked.is_empty() {
+                Some("a container's parent is the runtime: no signal mask is handed down to it")
+            } else if launch.max_file_size.is_some() || launch.max_memory.is_some() {
+                Some(
+                    "the tests pair these limits with a stdout file or our own child's \
+                     /proc/PID/io, which a container does not give",
+                )
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                not_for_images(program, why);
+                return None;
+            }
+            return Some(Self::start_os(
+                Wrapper::PidNamespace,
+                program,
+                args,
+                env,
+                launch,
+            ));
+        }
         if launch.as_pid1 && !pid_namespace_usable() {
             return None;
         }
@@ -486,6 +639,18 @@ impl Running {
             max_file_size,
             max_memory,
         } = launch;
+        if let Some(image) = image::image_for(program) {
+            let name = image::container_name();
+            let mut command = image.command(&name, matches!(wrapper, Wrapper::Stranger), args, env);
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let child = command
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start docker run {}: {e}", image.reference));
+            return Self::collect(child, OnceLock::new(), Some(name), image.allowance());
+        }
         let mut command = match wrapper {
             Wrapper::Direct => Command::new(program),
             Wrapper::Stranger => {
@@ -538,7 +703,16 @@ impl Running {
             Wrapper::Direct | Wrapper::Stranger => child.id() as i32,
             Wrapper::PidNamespace => forked_child_of(&mut child),
         };
+        Self::collect(child, OnceLock::from(pid), None, Duration::ZERO)
+    }
 
+    /// Reads the child's stdout and stderr in the background.
+    fn collect(
+        mut child: Child,
+        pid: OnceLock<i32>,
+        container: Option<String>,
+        allowance: Duration,
+    ) -> Self {
         let (line_tx, stdout_lines) = mpsc::channel();
         let stdout = Arc::new(Mutex::new(String::new()));
         let stdout_all = Arc::clone(&stdout);
@@ -573,6 +747,8 @@ impl Running {
         Running {
             child,
             pid,
+            container,
+            allowance,
             stdout_lines,
             readers: [stdout_reader, stderr_reader],
             stdout,
@@ -580,15 +756,39 @@ impl Running {
         }
     }
 
+    /// The program's PID as seen from here; for a run from an image, the container's process
+    /// (QEMU's interpreter under emulation), which this waits for.
     pub fn pid(&self) -> i32 {
-        self.pid
+        *self.pid.get_or_init(|| {
+            let name = self
+                .container
+                .as_deref()
+                .expect("a direct run's PID is known");
+            let deadline = Instant::now() + PROMPTLY + self.allowance;
+            loop {
+                if let Some(pid) = image::container_pid(name) {
+                    return pid;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "container {name} never ran; stderr:\n{}",
+                    self.stderr()
+                );
+                thread::sleep(Duration::from_millis(20));
+            }
+        })
     }
 
     /// Waits until the program itself runs: for a PID-1 run, until the child `unshare` forked
-    /// has exec'd it. From that moment on, a container runtime could signal it.
+    /// has exec'd it. From that moment on, a container runtime could signal it. (From an image:
+    /// until the container runs.)
     pub fn wait_for_exec(&self, program: &str) {
+        if self.container.is_some() {
+            self.pid();
+            return;
+        }
         let want = fs::canonicalize(program).expect("the program's path");
-        let exe = format!("/proc/{}/exe", self.pid);
+        let exe = format!("/proc/{}/exe", self.pid());
         let deadline = Instant::now() + PROMPTLY;
         while fs::read_link(&exe).ok().as_ref() != Some(&want) {
             assert!(Instant::now() < deadline, "{program} was never exec'd");
@@ -598,6 +798,7 @@ impl Running {
 
     /// Waits for the next line on stdout.
     pub fn next_line(&self, timeout: Duration) -> String {
+        let timeout = timeout + self.allowance;
         self.stdout_lines.recv_timeout(timeout).unwrap_or_else(|e| {
             panic!(
                 "no stdout line within {timeout:?} ({e}); stderr:\n{}",
@@ -608,6 +809,7 @@ impl Running {
 
     /// Waits until stderr contains `needle`.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let timeout = timeout + self.allowance;
         let deadline = Instant::now() + timeout;
         while !self.stderr().contains(needle) {
             assert!(
@@ -631,8 +833,9 @@ impl Running {
     /// Sends a real signal to the program (not to `unshare`).
     pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) with a PID we started and still own as a (grand)child.
-        let rc = unsafe { libc::kill(self.pid, signal) };
-        assert_eq!(rc, 0, "kill({}, {signal}) failed", self.pid);
+        let pid = self.pid();
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal}) failed");
     }
 
     /// Whether the program still runs after `grace`.
@@ -640,12 +843,12 @@ impl Running {
         thread::sleep(grace);
         let exited = self.child.try_wait().expect("try_wait").is_some();
         // A zombie has exited too; its parent (unshare) just has not reaped it yet.
-        !exited && process_state(self.pid).is_some_and(|state| state != 'Z')
+        !exited && process_state(self.pid()).is_some_and(|state| state != 'Z')
     }
 
     /// The kernel's view of the program: its threads.
     pub fn thread_count(&self) -> usize {
-        fs::read_dir(format!("/proc/{}/task", self.pid))
+        fs::read_dir(format!("/proc/{}/task", self.pid()))
             .map(|dir| dir.count())
             .unwrap_or(0)
     }
@@ -653,7 +856,7 @@ impl Running {
     /// The signals the program has a handler for (`SigCgt` in `/proc/PID/status`), as a mask
     /// with bit `n - 1` for signal `n`.
     pub fn caught_signals(&self) -> u64 {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("SigCgt:"))
@@ -663,7 +866,7 @@ impl Running {
 
     /// CPU time (user + system) used so far, in clock ticks.
     pub fn cpu_ticks(&self) -> u64 {
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
         // Fields after the command name, which sits in parentheses and may contain spaces.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -682,7 +885,7 @@ impl Running {
     /// A write that is over before this thread looks (a loaded machine) is not seen.
     pub fn seen_blocked_writing(&self, fd: i32, within: Duration) -> bool {
         let want = format!("{} {fd:#x} ", libc::SYS_write);
-        let syscall = format!("/proc/{}/syscall", self.pid);
+        let syscall = format!("/proc/{}/syscall", self.pid());
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if fs::read_to_string(&syscall).is_ok_and(|now| now.starts_with(&want)) {
@@ -698,13 +901,17 @@ impl Running {
     /// WNOWAIT). Every read(2) counts, the dynamic loader's and the runtime's included. Not for
     /// PID-1 runs (their parent is `unshare`).
     pub fn wait_counting_reads(mut self, timeout: Duration) -> (Finished, u64) {
+        assert!(
+            self.container.is_none(),
+            "wait_counting_reads needs our own child: not for runs from an image"
+        );
         let deadline = Instant::now() + timeout;
         loop {
             // SAFETY: waitid on our own child, with a zeroed siginfo it fills in.
             let exited = unsafe {
                 let mut info: libc::siginfo_t = std::mem::zeroed();
                 let flags = libc::WEXITED | libc::WNOWAIT | libc::WNOHANG;
-                let rc = libc::waitid(libc::P_PID, self.pid as libc::id_t, &mut info, flags);
+                let rc = libc::waitid(libc::P_PID, self.pid() as libc::id_t, &mut info, flags);
                 assert_eq!(rc, 0, "waitid: {}", std::io::Error::last_os_error());
                 info.si_pid() != 0
             };
@@ -716,7 +923,7 @@ impl Running {
             }
             thread::sleep(Duration::from_millis(2));
         }
-        let io = fs::read_to_string(format!("/proc/{}/io", self.pid)).expect("/proc/PID/io");
+        let io = fs::read_to_string(format!("/proc/{}/io", self.pid())).expect("/proc/PID/io");
         let rchar = io
             .lines()
             .find_map(|l| l.strip_prefix("rchar:"))
@@ -727,9 +934,7 @@ impl Running {
 
     /// The end of a run that overstayed `timeout`: killed, and the test fails.
     fn kill_after(&mut self, timeout: Duration) -> ! {
-        let _ = self.child.kill();
-        // SAFETY: as in `signal`.
-        unsafe { libc::kill(self.pid, SIGKILL) };
+        self.end_now();
         let _ = self.child.wait();
         panic!(
             "did not exit within {timeout:?}; stderr:\n{}",
@@ -739,6 +944,7 @@ impl Running {
 
     /// Waits for the exit, killing the program if it does not come within `timeout`.
     pub fn wait(mut self, timeout: Duration) -> Finished {
+        let timeout = timeout + self.allowance;
         let deadline = Instant::now() + timeout;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -768,11 +974,22 @@ impl Drop for Running {
     fn drop(&mut self) {
         // Never leave a program behind when an assertion fails half-way.
         if let Ok(None) = self.child.try_wait() {
-            // SAFETY: as in `signal`.
-            unsafe { libc::kill(self.pid, SIGKILL) };
-            let _ = self.child.kill();
+            self.end_now();
             let _ = self.child.wait();
         }
+    }
+}
+
+impl Running {
+    /// SIGKILL for the program and what started it; a container is removed.
+    fn end_now(&mut self) {
+        if let Some(name) = &self.container {
+            image::remove(name);
+        } else if let Some(&pid) = self.pid.get() {
+            // SAFETY: as in `signal`.
+            unsafe { libc::kill(pid, SIGKILL) };
+        }
+        let _ = self.child.kill();
     }
 }
 
@@ -858,6 +1075,13 @@ pub fn early_sigterm_sweep_as_pid1(
     code: i32,
     bound: Duration,
 ) -> Option<Vec<Duration>> {
+    if not_for_images(
+        program,
+        "its stdout and stderr must be pipes full before it starts, which docker run cannot hand \
+         to a container",
+    ) {
+        return None;
+    }
     let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
     let mut took = Vec::new();
     for after_ms in 0..=20 {
