@@ -569,8 +569,9 @@ def cmd_apply(cluster: dict, args: list[str]) -> int:
         # The state is the cluster once this apply has settled: the pods of the workloads it applied
         # are the state's (a rollout replaced the others, a replaced Job took its pods with it).
         kept = {key(v[0]["kind"], v[0].get("name") or v[0]["metadata"]["name"]) for v in state_entries(state)}
+        jobs = [full(v[0]) for v in state_entries(state) if v[0].get("kind") == "Job"]  # a Job the state lists
         for k in [k for k in cluster["objects"] if k.startswith("Pod/") and k not in kept]:
-            if owned(final(cluster, k), rendered):
+            if owned(final(cluster, k), rendered + jobs):
                 cluster["objects"].pop(k)
     else:
         for obj in rendered:
