@@ -423,11 +423,21 @@ class NamespaceTest(unittest.TestCase):
             self.assertTrue(version == "latest" or re.fullmatch(r"v1\.\d+", version or ""), version)
 
     def test_network_policy_denies_all_traffic(self):
-        (policy,) = [o for o in render(K8S) if o["kind"] == "NetworkPolicy"]
+        policies = {o["metadata"]["name"]: o for o in render(K8S) if o["kind"] == "NetworkPolicy"}
+        policy = policies.pop("deny-all")
         self.assertEqual(policy["spec"]["podSelector"], {})
         self.assertEqual(sorted(policy["spec"]["policyTypes"]), ["Egress", "Ingress"])
         self.assertNotIn("ingress", policy["spec"])
         self.assertNotIn("egress", policy["spec"])
+        # A lesson that needs traffic allows it for its own pods only, never for the whole namespace.
+        for name, other in policies.items():
+            with self.subTest(policy=name):
+                self.assertTrue(other["spec"]["podSelector"].get("matchLabels"), "selects some pods, not all")
+                for rule in other["spec"].get("ingress", []) + other["spec"].get("egress", []):
+                    self.assertTrue(rule.get("ports"), "names its ports")
+                    peers = rule.get("from", rule.get("to"))
+                    self.assertTrue(peers and all(p.get("podSelector", {}).get("matchLabels") for p in peers),
+                                    "names its peers")
 
 
 class ImageTest(unittest.TestCase):

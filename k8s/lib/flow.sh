@@ -848,7 +848,7 @@ client_report() {
   else
     SEEN="Job $1 logged no requests=N failed=M (yet); last lines: $(printf '%s\n' "$logs" | tail -n 2)"
   fi
-  [ "$DRY_RUN" = 1 ] && CLIENT_REQUESTS=0 CLIENT_FAILED=0
+  [ "$DRY_RUN" = 1 ] && CLIENT_REQUESTS=N CLIENT_FAILED=M # placeholders: the count is only known on a cluster
   return 0
 }
 # cond_client_reported JOB MIN: the client Job logged its count, with at least MIN requests. Before
