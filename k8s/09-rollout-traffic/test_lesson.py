@@ -141,3 +141,27 @@ def test_exercise_a_solution_drains_in_the_program_and_fits_the_grace_period():
     assert 2 <= delay and delay + 2 <= grace
     assert "lifecycle" not in container(deployment), "the program's own drain, no preStop hook"
     assert container(deployment)["readinessProbe"] == container(web())["readinessProbe"]
+
+
+def validate(deployment: dict, tmp_path: Path) -> list[str]:
+    """kubernetes-validate --strict of one object against the oldest and newest schemas the checks use
+    (validate_schemas.py): the problems, empty when it passes."""
+    from validate_schemas import versions
+
+    path = tmp_path / "patched.json"
+    path.write_text(json.dumps(deployment))
+    problems = []
+    for version in sorted({versions()[0], versions()[-1]}):
+        result = subprocess.run(["kubernetes-validate", "--strict", "--quiet", "-k", version, str(path)],
+                                capture_output=True, text=True)
+        if result.returncode or result.stdout.strip():
+            problems.append(f"{version}: {result.stdout.strip()} {result.stderr.strip()}")
+    return problems
+
+
+def test_the_patched_deployment_is_valid_for_every_checked_version(tmp_path):
+    # The patch is no kustomization resource, so make check-k8s's schema pass never sees it: here.
+    assert validate(patched(), tmp_path) == []
+    typo = patched()
+    container(typo)["lifecycle"]["preStop"]["sleep"]["secs"] = container(typo)["lifecycle"]["preStop"]["sleep"].pop("seconds")
+    assert validate(typo, tmp_path) != []
