@@ -14,6 +14,9 @@ and their logs, events. An object may have `versions`: the Nth read of it answer
 (the last repeats), so the scripts' wait loops really loop. Reads are answered with kubectl's own
 jsonpath engine (`kubectl annotate --local`, no server) and kubectl's messages for what is missing.
 `sim.py seed STATE_FILE` puts a state's objects in the cluster without an apply (the graders' tests).
+A state may say `later:`, what the cluster is once another folder of its lesson has been applied
+after it, one entry per apply (lesson 9 applies its client/ twice, each time through a `kubectl rollout
+restart`, which the simulation only acknowledges: the entry holds the pods the restart left).
 A state may say `now:` (RFC 3339), the moment a grader looks at it: the tests pass it to the grader as
 HELLO_NOW, the wall clock k8s/lib/flow.sh judges the cluster's timestamps with.
 
