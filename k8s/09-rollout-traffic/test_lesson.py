@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -148,11 +149,15 @@ def validate(deployment: dict, tmp_path: Path) -> list[str]:
     (validate_schemas.py): the problems, empty when it passes."""
     from validate_schemas import versions
 
+    # Beside this Python (./.venv/bin), or on PATH.
+    tool = Path(sys.executable).parent / "kubernetes-validate"
+    tool = str(tool) if tool.is_file() else shutil.which("kubernetes-validate")
+    assert tool, "kubernetes-validate not found (make tools installs it into .venv)"
     path = tmp_path / "patched.json"
     path.write_text(json.dumps(deployment))
     problems = []
     for version in sorted({versions()[0], versions()[-1]}):
-        result = subprocess.run(["kubernetes-validate", "--strict", "--quiet", "-k", version, str(path)],
+        result = subprocess.run([tool, "--strict", "--quiet", "-k", version, str(path)],
                                 capture_output=True, text=True)
         if result.returncode or result.stdout.strip():
             problems.append(f"{version}: {result.stdout.strip()} {result.stderr.strip()}")
