@@ -116,6 +116,13 @@ def lesson_exercises(lesson: Path) -> dict[str, Path]:
     return {k: v for k, v in exercises().items() if v.parent == lesson}
 
 
+def lesson_parts(lesson: Path) -> list[Path]:
+    """The kustomizations in a lesson folder besides the lesson itself and its exercises: what its
+    lesson.sh applies at a moment of its own (lesson 9's client/, a Job it runs during a restart)."""
+    return sorted(p.parent for p in lesson.glob("*/kustomization.yaml")
+                  if not EXERCISE_DIR.match(p.parent.name) and load_yaml_docs(p)[0].get("kind") == "Kustomization")
+
+
 def start_dirs() -> list[Path]:
     """Every exercise's start/ folder: what the learner edits and applies."""
     return [folder / "start" for folder in exercises().values()]

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
 from diagrams import mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
 from diagrams import readmes as diagram_readmes  # noqa: E402  (the READMEs it renders)
-from lessons import FACTS, K8S, NAMESPACE, REPO, facts, image_env, lesson_dirs, render, walk  # noqa: E402
+from lessons import FACTS, K8S, NAMESPACE, REPO, facts, image_env, lesson_dirs, lesson_parts, render, walk  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------- facts
@@ -334,8 +334,10 @@ def check_ga_versions(text: str, f: Facts) -> list[str]:
 
 
 def check_against_manifests(text: str, folder: Path) -> list[str]:
-    """Values and names a lesson README quotes must be the ones in its folder's manifests."""
-    return check_against_objects(text, render(folder), folder.name)
+    """Values and names a lesson README quotes must be the ones in its folder's manifests (with the
+    parts its lesson.sh applies on their own, such as lesson 9's client/)."""
+    parts = [o for part in lesson_parts(folder) for o in render(part)]
+    return check_against_objects(text, [*render(folder), *parts], folder.name)
 
 
 def check_against_objects(text: str, objs: Iterable[dict[str, Any]], lesson: str) -> list[str]:

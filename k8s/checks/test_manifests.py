@@ -23,7 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lessons import (  # noqa: E402
     COMPONENT, EXERCISE_COMPONENT, K8S, LESSON_COMPONENT, NAMESPACE, PUBLISHED, all_containers, exercises,
-    kustomization_dirs, lesson_dirs, lesson_exercises, load_yaml_docs, manifest_files, names, pod_template, render,
+    kustomization_dirs, lesson_dirs, lesson_exercises, lesson_parts, load_yaml_docs, manifest_files, names,
+    pod_template, render,
     repository_owner, solution_dirs, split_image, start_dirs, walk, workspace_version,
 )
 
@@ -199,6 +200,16 @@ def workload_names(folder: Path) -> set[str]:
     return {o["metadata"]["name"] for o in render(folder) if pod_template(o) is not None}
 
 
+def with_parts(folder: Path, of: Path) -> tuple[set[tuple[str, str]], set[str]]:
+    """(names, workload names) of FOLDER and of the parts of lesson OF (lesson_parts): what a lesson's
+    or an exercise's scripts may look at."""
+    found, workloads = set(names(folder)), set(workload_names(folder))
+    for part in lesson_parts(of):
+        found |= names(part)
+        workloads |= workload_names(part)
+    return found, workloads
+
+
 def canonical(folder: Path) -> list[str]:
     """What a folder renders, in a form that compares equal exactly when the objects are equal."""
     return sorted(json.dumps(o, sort_keys=True) for o in render(folder))
@@ -216,7 +227,9 @@ SELECTOR = re.compile(r"app\.kubernetes\.io/instance=([a-z0-9][a-z0-9-]*)")
 KINDS = {"deploy": "Deployment", "deployment": "Deployment", "job": "Job", "cronjob": "CronJob"}
 COND_KIND = {"cond_job_complete": "Job", "cond_job_count": "Job", "cond_job_failed_with": "Job",
              "cond_failjob_rule": "Job", "cond_rolled_out": "Deployment", "cond_probes": "Deployment",
-             "cond_cron_succeeded": "CronJob"}
+             "cond_cron_succeeded": "CronJob", "cond_http_probe": "Deployment", "cond_drain_fits": "Deployment",
+             "cond_shutdown_delay_at_least": "Deployment", "cond_ready_endpoints": "Service",
+             "cond_client_reported": "Job", "cond_client_failed_at_most": "Job", "cond_restart_during": "Job"}
 POD_ARGUMENT = {"cond_restarted", "cond_event"}
 
 
@@ -306,10 +319,11 @@ class LayoutTest(unittest.TestCase):
     def test_lesson_scripts_look_at_what_the_lesson_creates(self):
         for folder in lesson_dirs():
             typed, instances, absent = looked_at(folder / "lesson.sh")
+            found, workloads = with_parts(folder, folder)
             with self.subTest(folder=folder.name):
                 self.assertTrue(typed | instances, "lesson.sh looks at something")
-                self.assertLessEqual(typed, names(folder))
-                self.assertLessEqual(instances, workload_names(folder))
+                self.assertLessEqual(typed, found)
+                self.assertLessEqual(instances, workloads)
                 self.assertFalse(absent & names(folder))
 
 
@@ -352,10 +366,11 @@ class ExerciseTest(unittest.TestCase):
         for exercise, folder in exercises().items():
             typed, instances, absent = looked_at(folder / "check.sh")
             solution = folder / "solution"
+            found, workloads = with_parts(solution, folder.parent)
             with self.subTest(exercise=exercise):
                 self.assertTrue(typed | instances, "check.sh grades something")
-                self.assertLessEqual(typed, names(solution))
-                self.assertLessEqual(instances, workload_names(solution))
+                self.assertLessEqual(typed, found)
+                self.assertLessEqual(instances, workloads)
                 self.assertFalse(absent & names(solution), "what check.sh wants gone, the solution leaves out")
 
     def test_the_script_reader_sees_every_kind_of_reference(self):
@@ -408,11 +423,21 @@ class NamespaceTest(unittest.TestCase):
             self.assertTrue(version == "latest" or re.fullmatch(r"v1\.\d+", version or ""), version)
 
     def test_network_policy_denies_all_traffic(self):
-        (policy,) = [o for o in render(K8S) if o["kind"] == "NetworkPolicy"]
+        policies = {o["metadata"]["name"]: o for o in render(K8S) if o["kind"] == "NetworkPolicy"}
+        policy = policies.pop("deny-all")
         self.assertEqual(policy["spec"]["podSelector"], {})
         self.assertEqual(sorted(policy["spec"]["policyTypes"]), ["Egress", "Ingress"])
         self.assertNotIn("ingress", policy["spec"])
         self.assertNotIn("egress", policy["spec"])
+        # A lesson that needs traffic allows it for its own pods only, never for the whole namespace.
+        for name, other in policies.items():
+            with self.subTest(policy=name):
+                self.assertTrue(other["spec"]["podSelector"].get("matchLabels"), "selects some pods, not all")
+                for rule in other["spec"].get("ingress", []) + other["spec"].get("egress", []):
+                    self.assertTrue(rule.get("ports"), "names its ports")
+                    peers = rule.get("from", rule.get("to"))
+                    self.assertTrue(peers and all(p.get("podSelector", {}).get("matchLabels") for p in peers),
+                                    "names its peers")
 
 
 class ImageTest(unittest.TestCase):

@@ -807,6 +807,157 @@ probe_text() { # PROBE COMMAND: "none", "exec /hello-loop check" or "present"
   if [ -z "$1" ]; then echo none; elif [ -n "$2" ]; then echo "exec $(printf '%s' "$2" | tr -d '[]"' | tr ',' ' ')"; else echo present; fi
 }
 
+# ---- traffic through a Service (lesson 9): probes over HTTP, endpoints, a client Job's count
+# cond_http_probe DEPLOYMENT PROBE PATH: the (first) container's PROBE (readinessProbe,
+# livenessProbe) is an httpGet of PATH.
+cond_http_probe() {
+  local line
+  kread line "no Deployment $1" get deployment "$1" \
+    -o "jsonpath={.spec.template.spec.containers[0].$2.httpGet.path}{\"|\"}{.spec.template.spec.containers[0].$2.httpGet.port}{\"|\"}{.spec.template.spec.containers[0].$2.exec.command}" ||
+    return 1
+  case $line in
+    '||') SEEN="$2: none" ;;
+    '||'*) SEEN="$2: exec $(printf '%s' "${line#||}" | tr -d '[]"' | tr ',' ' ')" ;;
+    *) SEEN="$2: httpGet ${line%%|*} on port $(printf '%s' "$line" | cut -d'|' -f2)" ;;
+  esac
+  [ "${line%%|*}" = "$3" ]
+}
+# cond_ready_endpoints SERVICE N: the Service's EndpointSlices (label kubernetes.io/service-name)
+# list at least N endpoints that are ready: the pods it sends new connections to.
+cond_ready_endpoints() {
+  local listing ready
+  kread listing "cannot list the EndpointSlices of $1" get endpointslices -l "kubernetes.io/service-name=$1" \
+    -o 'jsonpath={range .items[*]}{range .endpoints[*]}{.targetRef.name}{"="}{.conditions.ready}{" "}{end}{end}' ||
+    return 1
+  ready=$(printf '%s\n' "$listing" | tr ' ' '\n' | grep -c '=true$')
+  SEEN="endpoints (pod=ready): ${listing:-none}"
+  SEEN="${SEEN% }; $ready ready (wanted $2 or more)"
+  int_ge "$ready" "$2"
+}
+# client_report JOB: CLIENT_REQUESTS and CLIENT_FAILED from the last `requests=N failed=M` the Job's
+# pods logged (hello-loop --fetch logs it at its end), empty when there is none yet; SEEN says it.
+client_report() {
+  local logs line
+  CLIENT_REQUESTS='' CLIENT_FAILED=''
+  kread logs "no logs of Job $1" logs -l "$(workload_selector "job/$1")" --tail=-1 || return 1
+  line=$(printf '%s\n' "$logs" | grep -oE 'requests=[0-9]+ failed=[0-9]+' | tail -n 1)
+  if [ -n "$line" ]; then
+    CLIENT_REQUESTS=$(printf '%s\n' "$line" | sed 's/^requests=\([0-9]*\) .*/\1/')
+    CLIENT_FAILED=$(printf '%s\n' "$line" | sed 's/.* failed=\([0-9]*\)$/\1/')
+    SEEN="Job $1: $line; first error: $(printf '%s\n' "$logs" | grep -m 1 '^error: ' || echo none)"
+  else
+    SEEN="Job $1 logged no requests=N failed=M (yet); last lines: $(printf '%s\n' "$logs" | tail -n 2)"
+  fi
+  [ "$DRY_RUN" = 1 ] && CLIENT_REQUESTS=N CLIENT_FAILED=M # placeholders: the count is only known on a cluster
+  return 0
+}
+# cond_client_reported JOB MIN: the client Job logged its count, with at least MIN requests. Before
+# its end (the Job still active, no count yet) a wait of 10 s.
+cond_client_reported() {
+  local active
+  client_report "$1" || return 1
+  if [ -z "$CLIENT_REQUESTS" ]; then
+    kread_job active "$1" get job "$1" -o 'jsonpath={.status.active}' || return 1
+    int_ge "${active:-0}" 1 || return 1
+    SEEN="$SEEN; the Job is still running"
+    WAIT_SECONDS=10
+    return 3
+  fi
+  SEEN="$SEEN (wanted $2 requests or more)"
+  int_ge "$CLIENT_REQUESTS" "$2"
+}
+# cond_client_failed_at_most JOB MAX MIN: the client Job logged its count, at least MIN requests of
+# which at most MAX failed.
+cond_client_failed_at_most() {
+  local rc
+  rc=0
+  cond_client_reported "$1" "$3" || rc=$?
+  [ "$rc" = 0 ] || return "$rc"
+  SEEN="$SEEN; wanted at most $2 failed"
+  int_le "$CLIENT_FAILED" "$2"
+}
+# cond_restart_during JOB INSTANCE: every running pod of the workload was created while the client
+# Job ran (after its startTime, and before its completionTime when it has one): the rollout replaced
+# them all under the client's load.
+cond_restart_during() {
+  local times pods verdict
+  kread_job times "$1" get job "$1" -o 'jsonpath={.status.startTime}{"|"}{.status.completionTime}' || return 1
+  kread pods "cannot list the pods of $2" get pods -l "app.kubernetes.io/instance=$2" --field-selector=status.phase=Running \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"|"}{.metadata.creationTimestamp}{"\n"}{end}' ||
+    return 1
+  [ "$DRY_RUN" = 1 ] && return 0
+  verdict=$(printf '%s\n' "$pods" | awk -F'|' -v times="$times" -v job="$1" -v instance="$2" "$RFC3339_AWK"'
+function add(text) { seen = seen (seen == "" ? "" : ", ") text }
+BEGIN {
+  split(times, t, "|"); started = (t[1] != "" && rfc3339(t[1])) ? RFC_WHOLE : ""
+  ended = (t[2] != "" && rfc3339(t[2])) ? RFC_WHOLE : ""
+  ok = started != ""; n = 0
+}
+$1 == "" || $2 != "" { next }
+{
+  n++
+  if (!rfc3339($3)) { ok = 0; add($1 " created " $3 " (" RFC_ERROR ")"); next }
+  if (started == "" || RFC_WHOLE < started) { ok = 0; add($1 " created " $3 ", before the client started"); next }
+  if (ended != "" && RFC_WHOLE > ended) { ok = 0; add($1 " created " $3 ", after the client ended"); next }
+  add($1 " created " $3)
+}
+END {
+  if (n == 0) { ok = 0; seen = "no running pod of " instance }
+  printf "%d|Job %s ran from %s to %s; %s\n", ok ? 0 : 1, job, t[1] == "" ? "(not started)" : t[1], t[2] == "" ? "(still running)" : t[2], seen
+}') || return 1
+  SEEN=${verdict#*|}
+  return "${verdict%%|*}"
+}
+# seconds_of DURATION: a humantime duration as hello-loop reads it (5s, 500ms, 1m 30s) in whole
+# seconds, rounded down; nothing (status 1) for anything else.
+seconds_of() {
+  printf '%s\n' "$1" | awk '{
+    total = 0; text = $0; gsub(/ /, "", text); if (text == "") exit 1
+    while (match(text, /^[0-9]+(ms|s|m|min|h)/)) {
+      part = substr(text, 1, RLENGTH); text = substr(text, RLENGTH + 1)
+      n = part + 0; unit = part; sub(/^[0-9]+/, "", unit)
+      total += unit == "ms" ? n / 1000 : unit == "s" ? n : unit == "h" ? n * 3600 : n * 60
+    }
+    if (text != "" ) exit 1
+    printf "%d\n", total
+  }'
+}
+# drain_look DEPLOYMENT: DRAIN_DELAY (HELLO_SHUTDOWN_DELAY in whole seconds, 0 when unset), DRAIN_SLEEP
+# (the preStop sleep's seconds, 0 when none), DRAIN_GRACE (terminationGracePeriodSeconds, 30 when
+# unset: the API's default) and DRAIN_TEXT from its pod template; status 1 when the delay is not a
+# duration (SEEN says so).
+drain_look() {
+  local line delay
+  kread line "no Deployment $1" get deployment "$1" \
+    -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="HELLO_SHUTDOWN_DELAY")].value}{"|"}{.spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds}{"|"}{.spec.template.spec.terminationGracePeriodSeconds}' ||
+    return 1
+  delay=${line%%|*}
+  DRAIN_SLEEP=$(printf '%s\n' "$line" | cut -d'|' -f2)
+  DRAIN_GRACE=$(printf '%s\n' "$line" | cut -d'|' -f3)
+  DRAIN_SLEEP=${DRAIN_SLEEP:-0} DRAIN_GRACE=${DRAIN_GRACE:-30}
+  DRAIN_TEXT="HELLO_SHUTDOWN_DELAY ${delay:-unset}, preStop sleep ${DRAIN_SLEEP}s, terminationGracePeriodSeconds $DRAIN_GRACE"
+  SEEN=$DRAIN_TEXT
+  DRAIN_DELAY=0
+  [ "$DRY_RUN" = 1 ] && return 0
+  [ -z "$delay" ] && return 0
+  DRAIN_DELAY=$(seconds_of "$delay") && return 0
+  SEEN="$DRAIN_TEXT (HELLO_SHUTDOWN_DELAY '$delay' is not a duration such as 5s)"
+  return 1
+}
+# cond_shutdown_delay_at_least DEPLOYMENT SECONDS: its program keeps serving SECONDS or more after
+# SIGTERM (HELLO_SHUTDOWN_DELAY).
+cond_shutdown_delay_at_least() {
+  drain_look "$1" || return 1
+  int_ge "$DRAIN_DELAY" "$2"
+}
+# cond_drain_fits DEPLOYMENT: the preStop sleep and the program's drain end at least 2 s before the
+# grace period does (then SIGKILL would cut them).
+cond_drain_fits() {
+  drain_look "$1" || return 1
+  SEEN="$DRAIN_TEXT: the drain takes $((DRAIN_SLEEP + DRAIN_DELAY))s of ${DRAIN_GRACE}s"
+  int_le "$((DRAIN_SLEEP + DRAIN_DELAY + 2))" "$DRAIN_GRACE"
+}
+
 # ---- playing lessons and exercises
 # lesson_title DIR / exercise_title DIR: the title its file sets. A lesson's file sees its folder in
 # LESSON; an exercise's file sees its own in EX_DIR and its lesson's in LESSON.

@@ -14,6 +14,9 @@ and their logs, events. An object may have `versions`: the Nth read of it answer
 (the last repeats), so the scripts' wait loops really loop. Reads are answered with kubectl's own
 jsonpath engine (`kubectl annotate --local`, no server) and kubectl's messages for what is missing.
 `sim.py seed STATE_FILE` puts a state's objects in the cluster without an apply (the graders' tests).
+A state may say `later:`, what the cluster is once another folder of its lesson has been applied
+after it, one entry per apply (lesson 9 applies its client/ twice, each time through a `kubectl rollout
+restart`, which the simulation only acknowledges: the entry holds the pods the restart left).
 A state may say `now:` (RFC 3339), the moment a grader looks at it: the tests pass it to the grader as
 HELLO_NOW, the wall clock k8s/lib/flow.sh judges the cluster's timestamps with.
 
@@ -135,6 +138,10 @@ def job_status(spec: dict) -> dict:
     if spec.get("failed_reason"):
         conditions.append({"type": "Failed", "status": "True", "reason": spec["failed_reason"]})
     status = {k: spec[k] for k in ("succeeded", "failed", "active") if k in spec}
+    if spec.get("started"):  # status.startTime, status.completionTime (lesson 9's restart under load)
+        status["startTime"] = spec["started"]
+    if spec.get("completed"):
+        status["completionTime"] = spec["completed"]
     if conditions:
         status["conditions"] = conditions
     return status
@@ -160,6 +167,16 @@ def expand(spec: dict) -> dict:
     if "cronjob" in spec:
         status = {"lastSuccessfulTime": spec["last_success"]} if spec.get("last_success") else {}
         return {"kind": "CronJob", "name": spec["cronjob"], "status": status, **extra}
+    if "endpointslice" in spec:  # {endpointslice: NAME, service: SVC, endpoints: [{pod: POD, ready: BOOL}]}
+        return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": spec["endpointslice"], "namespace": NS,
+                             "labels": {"kubernetes.io/service-name": spec["service"]}},
+                "addressType": "IPv4", "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+                "endpoints": [{"addresses": [f"10.244.0.{i + 10}"],
+                               "conditions": {"ready": e.get("ready", True), "serving": e.get("ready", True),
+                                              "terminating": False},
+                               "targetRef": {"kind": "Pod", "name": e["pod"], "namespace": NS}}
+                              for i, e in enumerate(spec.get("endpoints", []))]}
     if "event" in spec:
         name = f"{spec['event']}.{zlib.crc32(spec['message'].encode()):08x}"
         return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": NS},
@@ -191,8 +208,12 @@ def full(obj_or_extra: dict) -> dict:
 def state_entries(path: Path) -> list[list[dict]]:
     """Each object of a state file as its versions (a list of one for an object that never changes)."""
     doc = yaml.safe_load(path.read_text()) or {}
+    return spec_entries(doc.get("objects", []))
+
+
+def spec_entries(specs: list[dict]) -> list[list[dict]]:
     found = []
-    for spec in doc.get("objects", []):
+    for spec in specs:
         versions = spec.pop("versions", None)
         first = expand(spec)
         if versions:
@@ -203,10 +224,14 @@ def state_entries(path: Path) -> list[list[dict]]:
 
 
 def add_state(cluster: dict, path: Path, rendered: list[dict]) -> None:
+    add_entries(cluster, state_entries(path), rendered)
+
+
+def add_entries(cluster: dict, entries: list[list[dict]], rendered: list[dict]) -> None:
     by_key = {key(o["kind"], o["metadata"]["name"]): o for o in rendered}
     for k, obj in by_key.items():
         cluster["objects"][k] = [obj]
-    for versions in state_entries(path):
+    for versions in entries:
         first = versions[0]
         kind = first.get("kind")
         name = first.get("name") or first["metadata"]["name"]
@@ -290,9 +315,9 @@ def jsonpath(objects: list[dict], template: str) -> str:
 
 KINDS = {"pod": "Pod", "pods": "Pod", "job": "Job", "jobs": "Job", "deployment": "Deployment",
          "deployments": "Deployment", "deploy": "Deployment", "cronjob": "CronJob", "cronjobs": "CronJob",
-         "event": "Event", "events": "Event"}
+         "event": "Event", "events": "Event", "endpointslice": "EndpointSlice", "endpointslices": "EndpointSlice"}
 RESOURCE = {"Pod": "pods", "Job": "jobs.batch", "Deployment": "deployments.apps", "CronJob": "cronjobs.batch",
-            "Event": "events"}
+            "Event": "events", "EndpointSlice": "endpointslices.discovery.k8s.io"}
 
 
 def option(args: list[str], *flags: str) -> str | None:
@@ -438,9 +463,17 @@ def cmd_logs(cluster: dict, args: list[str]) -> int:
             sys.stdout.write(pod.get("x-sim", {}).get("log", ""))
         return 0
     (name,) = positional(args)
+    if name.startswith("job/"):  # kubectl picks one pod of the Job, by the label its controller sets
+        pods = listed(cluster, "Pod", ["-l", f"batch.kubernetes.io/job-name={name[4:]}"])
+        if not pods:
+            return not_found("Job", name[4:])
+        name = pods[0]["metadata"]["name"]
     log = pod_log(cluster, name, "--previous" in args)
     if log is None:
         return not_found("Pod", name)
+    tail = option(args, "--tail")
+    if tail is not None and tail.isdigit():  # --tail=N: the last N lines (-1, the default for a pod: all)
+        log = "".join(log.splitlines(keepends=True)[-int(tail):]) if int(tail) else ""
     sys.stdout.write(log)
     if "-f" in args:  # follow: the rest arrives when the container ends (its pod is deleted)
         sys.stdout.flush()
@@ -528,20 +561,80 @@ def cmd_apply(cluster: dict, args: list[str]) -> int:
     with (STATE / "applied").open("a") as applied:
         applied.write(folder.rstrip("/") + "\n")
     state = state_for(folder.rstrip("/"), rendered)
+    later = next_later(cluster, folder.rstrip("/")) if not state else None
     if state:
+        keep_later(cluster, state)
+    if later is not None:
+        apply_later(cluster, later, rendered)
+    elif state:
         cluster.setdefault("errors", []).extend((yaml.safe_load(state.read_text()) or {}).get("errors", []))
         add_state(cluster, state, [o for o in rendered if o["kind"] not in ("Namespace", "NetworkPolicy")])
         # The state is the cluster once this apply has settled: the pods of the workloads it applied
         # are the state's (a rollout replaced the others, a replaced Job took its pods with it).
         kept = {key(v[0]["kind"], v[0].get("name") or v[0]["metadata"]["name"]) for v in state_entries(state)}
+        jobs = [full(v[0]) for v in state_entries(state) if v[0].get("kind") == "Job"]  # a Job the state lists
         for k in [k for k in cluster["objects"] if k.startswith("Pod/") and k not in kept]:
-            if owned(final(cluster, k), rendered):
+            if owned(final(cluster, k), rendered + jobs):
                 cluster["objects"].pop(k)
     else:
         for obj in rendered:
             cluster["objects"][key(obj["kind"], obj["metadata"]["name"])] = [obj]
     for obj in rendered:
         print(f"{obj['kind'].lower()}/{obj['metadata']['name']} configured (simulated)")
+    return 0
+
+
+# A state's `later`: what the cluster is once another folder has been applied after it, by that folder's
+# path in the state's lesson folder, one entry per apply (lesson 9 applies its client/ twice, each run
+# during a restart):   later: {client: [{objects: [...]}, {objects: [...]}]}
+def lesson_of(state: Path) -> Path:
+    return next(p for p in state.parents if re.fullmatch(r"\d\d-[a-z0-9-]+", p.name))
+
+
+def keep_later(cluster: dict, state: Path) -> None:
+    later = (yaml.safe_load(state.read_text()) or {}).get("later") or {}
+    home = lesson_of(state).relative_to(ROOT)
+    cluster["later"] = {str(home / name): entries for name, entries in later.items()}
+
+
+def next_later(cluster: dict, folder: str) -> list[dict] | None:
+    for where, entries in cluster.get("later", {}).items():
+        if (folder == where or folder.endswith("/" + where)) and entries:
+            return entries.pop(0).get("objects", [])
+    return None
+
+
+def apply_later(cluster: dict, specs: list[dict], rendered: list[dict]) -> None:
+    """One `later` entry: its objects over the rendered ones; the pods it lists replace the other pods
+    of the same workloads (a restart replaced them)."""
+    entries = spec_entries([dict(spec) for spec in specs])
+    add_entries(cluster, entries, [o for o in rendered if o["kind"] not in ("Namespace", "NetworkPolicy")])
+    pods = [v[0] for v in entries if v[0].get("kind") == "Pod"]
+    kept = {key("Pod", p["metadata"]["name"]) for p in pods}
+    for k in [k for k in cluster["objects"] if k.startswith("Pod/") and k not in kept]:
+        if owned(final(cluster, k), pods):
+            cluster["objects"].pop(k)
+
+
+def cmd_patch(cluster: dict, args: list[str]) -> int:
+    """`kubectl patch KIND NAME --patch-file FILE`: the real kubectl's strategic merge (--local) on
+    every version of the object."""
+    kind, name = positional(args)[:2]
+    patch = option(args, "--patch-file")
+    k = key(KINDS[kind], name)
+    if k not in cluster["objects"]:
+        return not_found(KINDS[kind], name)
+    patched = []
+    for version in cluster["objects"][k]:
+        result = subprocess.run([real_kubectl(), "patch", "--local", "-f", "-", "--patch-file", patch, "-o", "json"],
+                                input=json.dumps(version), capture_output=True, text=True,
+                                env={**os.environ, "KUBECONFIG": os.devnull})
+        if result.returncode:
+            sys.stderr.write(result.stderr)
+            return 1
+        patched.append(json.loads(result.stdout))
+    cluster["objects"][k] = patched
+    print(f"{RESOURCE[KINDS[kind]].split('.')[0]}/{name} patched (simulated)")
     return 0
 
 
@@ -570,11 +663,14 @@ def cmd_wait(cluster: dict, args: list[str]) -> int:
 
 
 def cmd_rollout(cluster: dict, args: list[str]) -> int:
-    (_, target) = positional(args)[:2]
+    (action, target) = positional(args)[:2]
     name = target.partition("/")[2]
     k = key("Deployment", name)
     if k not in cluster["objects"]:
         return not_found("Deployment", name)
+    if action == "restart":  # the new pods are the state's (a `later` entry), as after any apply
+        print(f"deployment.apps/{name} restarted")
+        return 0
     status = final(cluster, k).get("status", {})
     want = final(cluster, k).get("spec", {}).get("replicas", 1)
     if status.get("availableReplicas") == want and status.get("updatedReplicas") == want:
@@ -614,7 +710,7 @@ def kubectl(args: list[str]) -> int:
         print(env("FAKE_NODE_ARCH", "amd64"))
         return 0
     verbs = {"get": cmd_get, "logs": cmd_logs, "delete": cmd_delete, "apply": cmd_apply, "wait": cmd_wait,
-             "rollout": cmd_rollout}
+             "rollout": cmd_rollout, "patch": cmd_patch}
     if not rest or rest[0] not in verbs:
         sys.stderr.write(f"sim: no answer for: kubectl {' '.join(args)}\n")
         return 1
