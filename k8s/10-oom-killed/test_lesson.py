@@ -82,7 +82,7 @@ def test_the_leak_passes_the_limit_within_seconds():
     assert (lines, run) == (8, 7)
     flat = " ".join(README.split())
     for pattern in [rf"passes it after {lines} lines", rf"A run lasts about {run:g} s",
-                    rf"after the {lines}th line", rf"{lines} × 4Mi = {lines * 4}Mi", rf"is {lines} greetings"]:
+                    rf"after the {lines}th line", rf"{lines} × 4Mi = {lines * 4}Mi", rf"ends with its {lines}th greeting"]:
         assert re.search(pattern, flat), f"README.md does not say /{pattern}/"
 
 
