@@ -629,6 +629,21 @@ cond_no_liveness_failure() { # INSTANCE: no running pod of it had a failed liven
     ! cond_event "$pod" 'Liveness probe failed' || return 1
   done
 }
+# cond_qos WORKLOAD CLASS: every pod of the workload (workload_selector) that is not being deleted is
+# in the QoS class CLASS: status.qosClass, which the API server works out from its containers' requests
+# and limits when the pod is created (Guaranteed, Burstable, BestEffort). No such pod: not met.
+cond_qos() {
+  local listing verdict
+  kread listing "cannot list the pods of $1" get pods -l "$(workload_selector "$1")" \
+    -o 'jsonpath={range .items[*]}{.metadata.name}{"|"}{.metadata.deletionTimestamp}{"|"}{.status.qosClass}{"\n"}{end}' ||
+    return 1
+  [ "$DRY_RUN" = 1 ] && return 0
+  verdict=$(printf '%s\n' "$listing" | awk -F'|' -v want="$2" -v workload="$1" '
+$1 != "" && $2 == "" { n++; seen = seen (seen == "" ? "" : ", ") $1 ": " ($3 == "" ? "no QoS class" : $3); if ($3 != want) bad = 1 }
+END { if (n == 0) { bad = 1; seen = "no pod of " workload " that is not being deleted" }; printf "%d|%s\n", bad, seen }')
+  SEEN=${verdict#*|}
+  [ "${verdict%%|*}" = 0 ]
+}
 cond_cron_succeeded() { # CRONJOB: it has a successful run
   local last
   kread last "no CronJob $1" get cronjob "$1" -o 'jsonpath={.status.lastSuccessfulTime}' || return 1

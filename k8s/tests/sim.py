@@ -101,7 +101,7 @@ def terminated(code: int, **extra) -> dict:
 
 def pod_object(spec: dict) -> dict:
     """{pod: NAME, of: INSTANCE, job: JOB, phase, exit, restarts, waiting, last_exit, state, lastState,
-    deleting, created, grace, log, previous_log, terminate: {seconds, exit, reason, log}}. `of` is its
+    deleting, created, grace, qos, log, previous_log, terminate: {seconds, exit, reason, log}}. `of` is its
     app.kubernetes.io/instance label (`of: null`: none); `job` the batch.kubernetes.io/job-name label
     the Job controller puts on its pods; `deleting` the pod's deletionTimestamp, the end of its grace
     period (`grace`, default 30 s)."""
@@ -122,10 +122,12 @@ def pod_object(spec: dict) -> dict:
     if spec.get("deleting"):  # the end of its grace period, as the API server sets it on a delete
         meta["deletionTimestamp"] = spec["deleting"]
         meta["deletionGracePeriodSeconds"] = spec.get("grace", 30)
+    # `qos`: status.qosClass, which the API server sets from the containers' requests and limits.
+    qos = {"qosClass": spec["qos"]} if spec.get("qos") else {}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
             "spec": {"terminationGracePeriodSeconds": spec.get("grace", 30),
                      "containers": [{"name": "c", "image": "hello"}]},
-            "status": {"phase": phase, "containerStatuses": [
+            "status": {"phase": phase, **qos, "containerStatuses": [
                 {"name": "c", "ready": phase == "Running" and "running" in state,
                  "restartCount": spec.get("restarts", 0), "state": state, "lastState": last}]},
             "x-sim": {k: spec[k] for k in ("log", "previous_log", "terminate") if k in spec}}
