@@ -5,6 +5,7 @@
 //! measure (missing binary, wrong output, a program that does not start).
 
 mod child;
+mod http;
 
 use std::ffi::OsString;
 use std::fs;
@@ -382,6 +383,9 @@ fn run(opts: &Opts) -> Result<()> {
         verdict(all_static),
     );
 
+    // ---- the HTTP listener
+    let http = http_table(&hloop, &python, &scratch.0)?;
+
     // ---- report
     println!();
     println!("hello-bench: medians over repeated runs; both sides run now, on this machine.");
@@ -414,12 +418,244 @@ fn run(opts: &Opts) -> Result<()> {
     println!(
         "through the pipe), timed until its pidfd reports exit. Pipe = lines readable on a pipe"
     );
+    println!("{} s after start.", PIPE_AFTER.as_secs(),);
+    println!();
     println!(
-        "{} s after start. Total bench time: {:.1} s.",
-        PIPE_AFTER.as_secs(),
+        "HTTP listener: hello-loop --listen 127.0.0.1:PORT against {} serving the same text",
+        python.display()
+    );
+    println!(
+        "(http.server.ThreadingHTTPServer, HTTP/1.1 keep-alive, no access log); {}.",
+        http::wrk_version().unwrap_or_else(|| "wrk".into())
+    );
+    println!();
+    http.print();
+    println!();
+    println!(
+        "How: the fixed rate comes from hello-bench's own open-loop client (Debian's wrk 4 has no"
+    );
+    println!(
+        "fixed-rate mode; wrk2 is not packaged): each request has a slot on a fixed schedule and"
+    );
+    println!("its latency runs from that slot to the full response, so a stall is not hidden. Peak RSS =");
+    println!(
+        "the server's VmHWM from /proc. Throughput and the drain runs use wrk (1 thread, so the"
+    );
+    println!(
+        "single-threaded server has the other core). Failed = wrk's socket errors (connect, read,"
+    );
+    println!("write, timeout) + non-2xx responses.");
+    println!(
+        "Total bench time: {:.1} s.",
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+// Targets from issue 22 for the HTTP listener.
+const HTTP_RATE: u32 = 1_000;
+const HTTP_PACED_CONNS: usize = 10;
+const HTTP_WARMUP: Duration = Duration::from_secs(1);
+const HTTP_MEASURE: Duration = Duration::from_secs(10);
+const WRK_CONNS: usize = 32;
+const WRK_RUN: Duration = Duration::from_secs(5);
+const DRAIN_CONNS: usize = 16;
+const DRAIN_DELAY: &str = "3s";
+/// wrk runs this long and gets SIGTERM sent to the server `DRAIN_SIGTERM_AT` into it: it stops 2 s
+/// after SIGTERM, inside the 3 s delay, as clients stop once the endpoint is gone.
+const DRAIN_WRK_RUN: Duration = Duration::from_secs(3);
+const DRAIN_SIGTERM_AT: Duration = Duration::from_secs(1);
+const TARGET_HTTP_P99: Duration = Duration::from_millis(2);
+const TARGET_HTTP_RSS_KIB: u64 = 4 * 1024;
+const TARGET_THROUGHPUT_RATIO: f64 = 20.0;
+
+/// What one server did in the load runs.
+struct Loaded {
+    paced: http::Paced,
+    hwm_paced_kib: u64,
+    wrk: http::Wrk,
+    hwm_kib: u64,
+}
+
+fn load_server(name: &str, program: &Path, args: &[&std::ffi::OsStr], port: u16) -> Result<Loaded> {
+    let server = http::Server::start(program, args, port)?;
+    progress(&format!(
+        "{name}: {HTTP_RATE} req/s over {HTTP_PACED_CONNS} connections for {} s (after {} s warm-up)",
+        HTTP_MEASURE.as_secs(),
+        HTTP_WARMUP.as_secs()
+    ));
+    let paced = http::paced(
+        server.addr,
+        HTTP_RATE,
+        HTTP_PACED_CONNS,
+        HTTP_WARMUP,
+        HTTP_MEASURE,
+    )?;
+    let (hwm_paced_kib, _) = server.rss_kib()?;
+    progress(&format!(
+        "{name}: wrk -t1 -c{WRK_CONNS} -d{}s (maximum throughput)",
+        WRK_RUN.as_secs()
+    ));
+    let wrk = http::wrk(server.addr, WRK_CONNS, WRK_RUN)?;
+    let (hwm_kib, _) = server.rss_kib()?;
+    server.running.signal(libc::SIGTERM);
+    // The Python server dies of SIGTERM; hello-loop exits 0. Either way it is gone.
+    server.running.wait(Duration::from_secs(10));
+    Ok(Loaded {
+        paced,
+        hwm_paced_kib,
+        wrk,
+        hwm_kib,
+    })
+}
+
+/// wrk hammers the server; SIGTERM comes `DRAIN_SIGTERM_AT` into the run. What wrk counted, and
+/// how the server ended (its exit status and the last line of its log).
+fn drain_run(program: &Path, args: &[&std::ffi::OsStr], port: u16) -> Result<(http::Wrk, String)> {
+    let server = http::Server::start(program, args, port)?;
+    let wrk = http::wrk_command(server.addr, DRAIN_CONNS, DRAIN_WRK_RUN)
+        .spawn()
+        .map_err(|e| format!("cannot run wrk ({e})"))?;
+    std::thread::sleep(DRAIN_SIGTERM_AT);
+    server.running.signal(libc::SIGTERM);
+    let out = wrk.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let counted =
+        http::parse_wrk(&text).ok_or_else(|| format!("cannot read wrk's report:\n{text}"))?;
+    let done = server.running.wait(Duration::from_secs(15));
+    let how = match (done.code(), done.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(libc::SIGTERM)) => "killed by SIGTERM".into(),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        (None, None) => "gone".into(),
+    };
+    let drained = done
+        .stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.find("drain served").map(|i| l[i..].trim().to_string()));
+    Ok((
+        counted,
+        match drained {
+            Some(line) => format!("{how}, log: {line}"),
+            None => how,
+        },
+    ))
+}
+
+fn refs(v: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
+    v.iter().map(|a| a.as_os_str()).collect()
+}
+
+/// The HTTP listener's table: hello-loop --listen against Python's http.server, same text.
+fn http_table(hloop: &Path, python: &Path, scratch: &Path) -> Result<Table> {
+    let mut table = Table::new([
+        "Measurement (loopback)",
+        "hello-loop --listen (ours)",
+        "Python http.server",
+        "Target",
+        "Result",
+    ]);
+    let py_server = scratch.join("server.py");
+    fs::write(&py_server, http::PY_SERVER)?;
+    let os = |s: String| std::ffi::OsString::from(s);
+    let rust_args = |port: u16, extra: &[&str]| -> Vec<std::ffi::OsString> {
+        let mut v = vec![os("--listen".into()), os(format!("127.0.0.1:{port}"))];
+        v.extend(extra.iter().map(|s| os(s.to_string())));
+        v
+    };
+
+    let port = http::free_port()?;
+    let ra = rust_args(port, &[]);
+    let rust = load_server("hello-loop --listen", hloop, &refs(&ra), port)?;
+    let port = http::free_port()?;
+    let pa = vec![py_server.clone().into_os_string(), os(port.to_string())];
+    let py = load_server("python http.server", python, &refs(&pa), port)?;
+
+    let lat = |p: &http::Paced| -> String {
+        let l = &p.latencies;
+        format!(
+            "p50 {} / p99 {} ({:.0} req/s, {} failed)",
+            ms(percentile(l, 0.5)),
+            ms(percentile(l, 0.99)),
+            p.achieved,
+            p.failed
+        )
+    };
+    let p99 = percentile(&rust.paced.latencies, 0.99);
+    table.row(
+        format!(
+            "Latency at a fixed {HTTP_RATE} req/s, {} s, {HTTP_PACED_CONNS} keep-alive connections (hello-bench's paced client)",
+            HTTP_MEASURE.as_secs()
+        ),
+        lat(&rust.paced),
+        lat(&py.paced),
+        format!("p99 ≤ {}", ms(TARGET_HTTP_P99.as_secs_f64())),
+        verdict(p99 <= TARGET_HTTP_P99.as_secs_f64() && rust.paced.failed == 0),
+    );
+    let rss = |l: &Loaded| {
+        format!(
+            "{} at {HTTP_RATE} req/s; {} after wrk",
+            mib(l.hwm_paced_kib as f64),
+            mib(l.hwm_kib as f64)
+        )
+    };
+    table.row(
+        "Peak RSS under load (VmHWM after the fixed-rate run; after the wrk run)".into(),
+        rss(&rust),
+        rss(&py),
+        format!("≤ {}", mib(TARGET_HTTP_RSS_KIB as f64)),
+        verdict(rust.hwm_kib <= TARGET_HTTP_RSS_KIB),
+    );
+    let ratio = rust.wrk.per_sec / py.wrk.per_sec;
+    let tput = |w: &http::Wrk| format!("{:.0} req/s ({} failed)", w.per_sec, w.failed);
+    table.row(
+        format!(
+            "Maximum throughput (wrk -t1 -c{WRK_CONNS} -d{}s)",
+            WRK_RUN.as_secs()
+        ),
+        format!("{}, {ratio:.1}× Python", tput(&rust.wrk)),
+        tput(&py.wrk),
+        format!("≥ {TARGET_THROUGHPUT_RATIO:.0}× Python"),
+        verdict(ratio >= TARGET_THROUGHPUT_RATIO && rust.wrk.failed == 0),
+    );
+
+    progress(&format!(
+        "drain under load: wrk -t1 -c{DRAIN_CONNS} -d{}s, SIGTERM {} s in; hello-loop with --shutdown-delay {DRAIN_DELAY}, without, and Python",
+        DRAIN_WRK_RUN.as_secs(),
+        DRAIN_SIGTERM_AT.as_secs()
+    ));
+    let port = http::free_port()?;
+    let (drained, drained_end) = drain_run(
+        hloop,
+        &refs(&rust_args(port, &["--shutdown-delay", DRAIN_DELAY])),
+        port,
+    )?;
+    let port = http::free_port()?;
+    let (cut, cut_end) = drain_run(hloop, &refs(&rust_args(port, &[])), port)?;
+    let port = http::free_port()?;
+    let pa = vec![py_server.into_os_string(), os(port.to_string())];
+    let (py_cut, py_end) = drain_run(python, &refs(&pa), port)?;
+    let failed = |w: &http::Wrk, end: &str| format!("{} failed of {}; {end}", w.failed, w.tried);
+    table.row(
+        format!(
+            "Failed requests, SIGTERM {} s into wrk -c{DRAIN_CONNS} -d{}s (it stops 2 s after): with --shutdown-delay {DRAIN_DELAY}",
+            DRAIN_SIGTERM_AT.as_secs(),
+            DRAIN_WRK_RUN.as_secs()
+        ),
+        failed(&drained, &drained_end),
+        format!("{} (no drain)", failed(&py_cut, &py_end)),
+        "0 failed".into(),
+        verdict(drained.failed == 0 && drained_end.starts_with("exit 0")),
+    );
+    table.row(
+        "The same without --shutdown-delay (what the drain prevents)".into(),
+        failed(&cut, &cut_end),
+        "(the row above)".into(),
+        "n/a: for contrast".into(),
+        "-".into(),
+    );
+    Ok(table)
 }
 
 /// Wall times in seconds of `runs` runs of each command, after WARMUP runs that are not kept.
@@ -548,28 +784,40 @@ fn linkage(desc: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-#[derive(Default)]
 struct Table {
+    header: [String; 5],
     rows: Vec<[String; 5]>,
 }
 
+impl Default for Table {
+    fn default() -> Self {
+        Table::new([
+            "Measurement",
+            "Rust (ours)",
+            "Python baseline",
+            "Target",
+            "Result",
+        ])
+    }
+}
+
 impl Table {
+    fn new(header: [&str; 5]) -> Self {
+        Table {
+            header: header.map(String::from),
+            rows: Vec::new(),
+        }
+    }
+
     fn row(&mut self, what: String, ours: String, python: String, target: String, result: String) {
         self.rows.push([what, ours, python, target, result]);
     }
 
     /// A Markdown table, padded so it also reads well in a terminal.
     fn print(&self) {
-        let header = [
-            "Measurement",
-            "Rust (ours)",
-            "Python baseline",
-            "Target",
-            "Result",
-        ]
-        .map(String::from);
+        let header = &self.header;
         let mut widths = [0; 5];
-        for row in std::iter::once(&header).chain(&self.rows) {
+        for row in std::iter::once(header).chain(&self.rows) {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
             }
@@ -582,7 +830,7 @@ impl Table {
                 .collect();
             println!("| {} |", cells.join(" | "));
         };
-        line(&header);
+        line(header);
         println!("|{}|", widths.map(|w| "-".repeat(w + 2)).join("|"));
         for row in &self.rows {
             line(row);
@@ -611,11 +859,16 @@ fn median(samples: &[f64]) -> f64 {
 
 /// 90th percentile, nearest rank.
 fn p90(samples: &[f64]) -> f64 {
+    percentile(samples, 0.9)
+}
+
+/// The `q` quantile (0 < q ≤ 1), nearest rank.
+fn percentile(samples: &[f64], q: f64) -> f64 {
     let v = sorted(samples);
     if v.is_empty() {
         return f64::NAN;
     }
-    let rank = (0.9 * v.len() as f64).ceil() as usize;
+    let rank = (q * v.len() as f64).ceil() as usize;
     v[rank.clamp(1, v.len()) - 1]
 }
 
