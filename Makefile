@@ -169,10 +169,13 @@ docker-demo: ## Narrated docker-only walk-through: restart loop vs. a run that c
 	images/docker-demo $(ONCE_IMAGE) $(LOOP_IMAGE)
 
 # ---------------------------------------------------------------- k8s
-.PHONY: check-k8s
+.PHONY: check-k8s doc-tables
 
 check-k8s: tools ## Lesson manifests: yamllint, strict schemas 1.29..newest, checkov PSS, manifest and README-fact tests
 	k8s/checks/check-k8s.sh
+
+doc-tables: ## Rewrite the tables the documents copy from the lesson folders (README.md's lessons, k8s/HOSTING.md's time per lesson); check-k8s fails while they are stale
+	python3 k8s/checks/doc_tables.py --write
 
 # ---------------------------------------------------------------- cluster
 # Docs: k8s/scripts/README.md. Scripts in k8s/scripts (POSIX sh, on k8s/lib); every one checks its

@@ -239,7 +239,7 @@ def test_root_commands_are_the_repositorys_scripts_and_executable(kit):
 
 
 def test_kit_k8s_holds_the_lessons_the_library_and_the_pins_only(kit):
-    expected = {"README.md", "kustomization.yaml", "kind-config.yaml", "versions.env", "namespace", "components",
+    expected = {"README.md", "HOSTING.md", "kustomization.yaml", "kind-config.yaml", "versions.env", "namespace", "components",
                 "lib", "scripts"} | {Path(lesson).name for lesson in LESSONS}
     assert {p.name for p in (kit / "k8s").iterdir()} == expected
     assert [p.name for p in (kit / "k8s" / "scripts").iterdir()] == ["README.md"], "k8s/scripts: its README only"
@@ -280,7 +280,7 @@ def test_every_lesson_folder_is_in_the_kit_whole(kit, folder):
 def test_the_rest_of_k8s_is_as_in_the_repository(kit):
     for folder in ("k8s/namespace", "k8s/components", "k8s/lib"):
         assert same_tree(kit, folder) == [], folder
-    for file in ("k8s/README.md", "k8s/kustomization.yaml", "k8s/kind-config.yaml", "k8s/versions.env",
+    for file in ("k8s/README.md", "k8s/HOSTING.md", "k8s/kustomization.yaml", "k8s/kind-config.yaml", "k8s/versions.env",
                  "k8s/scripts/README.md"):
         assert (kit / file).read_bytes() == repository_text_in_the_kit(kit, file), file
 

@@ -80,6 +80,15 @@ def lesson_dirs() -> list[Path]:
     return sorted(p for p in K8S.iterdir() if p.is_dir() and LESSON_DIR.match(p.name))
 
 
+def course() -> list[Path]:
+    """The lessons k8s/kustomization.yaml applies, in order: the course as published. A lesson folder
+    outside it is a copy of one in it (its names collide, so it cannot be listed; test_manifests.py
+    checks that): checked like any other, but its README, copied too, still has its original's
+    number, so it is not held to the course's numbering and table of contents."""
+    (doc,) = load_yaml_docs(K8S / "kustomization.yaml")
+    return [K8S / name for name in doc["resources"] if K8S / name in lesson_dirs()]
+
+
 def lesson_number(folder: Path) -> int:
     """NN of a lesson folder k8s/NN-name (or of any folder inside it)."""
     lesson = next(p for p in [folder, *folder.parents] if LESSON_DIR.match(p.name))

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
 from diagrams import mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
+from diagrams import readmes as diagram_readmes  # noqa: E402  (the READMEs it renders)
 from lessons import FACTS, K8S, NAMESPACE, REPO, facts, image_env, lesson_dirs, render, walk  # noqa: E402
 
 
@@ -481,8 +482,17 @@ def readmes() -> list[Path]:
 
 
 def guides() -> list[Path]:
-    """Every other README that states Kubernetes facts: the teaching guide and the how-tos."""
-    return [REPO / "README.md", REPO / "images" / "README.md", K8S / "scripts" / "README.md"]
+    """Every other document that states Kubernetes or container facts: the top-level README, the
+    programs' reference, the images' and the scripts' how-tos, the host's guide, the contributors'."""
+    return [REPO / "README.md", REPO / "crates" / "README.md", REPO / "images" / "README.md",
+            K8S / "scripts" / "README.md", K8S / "HOSTING.md", REPO / ".github" / "CONTRIBUTING.md"]
+
+
+def documents() -> list[Path]:
+    """Every document a reader follows links through: each README.md of the repository (as `make
+    diagrams` finds them: not in build output, caches or dot-folders), the host's guide and the
+    contributors' guide (GitHub shows it from .github/)."""
+    return sorted(set(diagram_readmes()) | {K8S / "HOSTING.md", REPO / ".github" / "CONTRIBUTING.md"})
 
 
 FACT_RULES = [check_crash_loop_backoff, check_docker_restart, check_exit_codes, check_reasons, check_defaults,

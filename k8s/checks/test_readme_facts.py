@@ -19,13 +19,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts" / "diagrams"))
 from diagrams import colours, mermaid_blocks  # noqa: E402  (what `make diagrams` renders is what is checked)
-from lessons import K8S, REPO, lesson_dirs, lesson_exercises, lesson_number, load_yaml_docs, render  # noqa: E402
+from lessons import K8S, REPO, course, lesson_dirs, lesson_exercises, lesson_number, render  # noqa: E402
 from readme_rules import (  # noqa: E402
     FACT_RULES, FACTS_SHEET, LESSON_SECTIONS, check_against_manifests, check_against_objects, check_crash_loop_backoff,
     check_defaults, check_docker_restart, check_exit_codes, check_ga_versions, check_illustrative,
     check_kubectl_namespace, check_loop_starting_lines, check_reasons, check_rollout_time, check_stated_versions, guides,
     mermaid, number_word,
-    pinned_versions, prose, readmes, rolling_update, section,
+    pinned_versions, readmes, rolling_update, section,
 )
 
 # A flowchart's nodes (id, "label" in any shape) and edges (from, "label" or "", to).
@@ -72,15 +72,6 @@ def restart_picture_problems(text: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ tests
-def course() -> list[Path]:
-    """The lessons k8s/kustomization.yaml applies, in order: the course as published. A lesson folder
-    outside it is a copy of one in it (its names collide, so it cannot be listed; test_manifests.py
-    checks that): checked like any other, but its README, copied too, still has its original's
-    number, so it is not held to the course's numbering and table of contents."""
-    (doc,) = load_yaml_docs(K8S / "kustomization.yaml")
-    return [K8S / name for name in doc["resources"] if K8S / name in lesson_dirs()]
-
-
 def readme_number(text: str) -> int | None:
     """N of the README's title, `# Lesson N: ...`."""
     match = re.match(r"# Lesson (\d+):", text)
@@ -94,11 +85,6 @@ SHELL_QUOTING = re.compile(r"'\"'\"'|'\\''")
 
 def shell_quoting_leftovers(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if SHELL_QUOTING.search(line)]
-
-
-def relative_links(text: str) -> list[str]:
-    """The targets of the Markdown links in TEXT that point into the repository."""
-    return [t for t in re.findall(r"\]\(([^)\s]+)\)", prose(text)) if not re.match(r"[a-z]+:|#", t)]
 
 
 class ReadmeFactsTest(unittest.TestCase):
@@ -279,11 +265,7 @@ class ReadmeShapeTest(unittest.TestCase):
         self.assertNotEqual(shell_quoting_leftovers("the container'\\''s `env`"), [])
         self.assertEqual(shell_quoting_leftovers("the container's `env`; '\"quoted\"'"), [])
 
-    def test_relative_links_resolve(self):
-        for path in readmes():
-            for target in relative_links(path.read_text()):
-                with self.subTest(readme=str(path.relative_to(REPO)), link=target):
-                    self.assertTrue((path.parent / target.split("#")[0]).exists(), f"{target} does not exist")
+    # Links (every README's, the host's and the contributors' guides'): test_docs.py.
 
 
 class RulesCanFailTest(unittest.TestCase):
