@@ -140,8 +140,17 @@ fn argv(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Argv {
     parts.iter().map(|p| p.as_ref().to_os_string()).collect()
 }
 
+/// The 1-minute load average (/proc/loadavg): how busy the machine was around the measurement.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn run(opts: &Opts) -> Result<()> {
     let started = Instant::now();
+    let load_before = load_average();
     let once = opts.bin_dir.join("hello-once");
     let hloop = opts.bin_dir.join("hello-loop");
     for bin in [&once, &hloop] {
@@ -390,12 +399,13 @@ fn run(opts: &Opts) -> Result<()> {
     println!();
     println!("hello-bench: medians over repeated runs; both sides run now, on this machine.");
     println!(
-        "host: Linux {} {}, {} CPUs",
+        "host: Linux {} {}, {} CPUs; load average (1 min) {load_before} at the start, {} at the end",
         fs::read_to_string("/proc/sys/kernel/osrelease")
             .unwrap_or_default()
             .trim(),
         std::env::consts::ARCH,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
     );
     println!("ours: {} and hello-loop ({our_version})", once.display());
     println!(
