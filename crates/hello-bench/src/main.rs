@@ -466,9 +466,13 @@ fn run(opts: &Opts) -> Result<()> {
 const HTTP_RATE: u32 = 1_000;
 const HTTP_PACED_CONNS: usize = 10;
 const HTTP_WARMUP: Duration = Duration::from_secs(1);
-const HTTP_MEASURE: Duration = Duration::from_secs(10);
+/// The fixed-rate run: HTTP_ROUNDS rounds of HTTP_ROUND per server, taking turns (10 s each).
+const HTTP_ROUNDS: usize = 5;
+const HTTP_ROUND: Duration = Duration::from_secs(2);
 const WRK_CONNS: usize = 32;
-const WRK_RUN: Duration = Duration::from_secs(5);
+/// Maximum throughput: WRK_ROUNDS wrk runs of WRK_RUN per server, taking turns.
+const WRK_ROUNDS: usize = 5;
+const WRK_RUN: Duration = Duration::from_secs(1);
 const DRAIN_CONNS: usize = 16;
 const DRAIN_DELAY: &str = "3s";
 /// wrk runs this long and gets SIGTERM sent to the server `DRAIN_SIGTERM_AT` into it: it stops 2 s
@@ -487,36 +491,72 @@ struct Loaded {
     hwm_kib: u64,
 }
 
-fn load_server(name: &str, program: &Path, args: &[&std::ffi::OsStr], port: u16) -> Result<Loaded> {
-    let server = http::Server::start(program, args, port)?;
+/// Both servers under the same load, at the same time of day: the fixed-rate runs take turns
+/// (`HTTP_ROUNDS` rounds each, so a busy spell on a shared machine hits both alike), then wrk on
+/// each. The servers are stopped afterwards.
+fn load_servers(servers: [(&str, &Path, &[&std::ffi::OsStr], u16); 2]) -> Result<[Loaded; 2]> {
+    let mut started = Vec::new();
+    for (name, program, args, port) in servers {
+        started.push(http::Server::start(program, args, port).map_err(|e| format!("{name}: {e}"))?);
+    }
     progress(&format!(
-        "{name}: {HTTP_RATE} req/s over {HTTP_PACED_CONNS} connections for {} s (after {} s warm-up)",
-        HTTP_MEASURE.as_secs(),
+        "{HTTP_RATE} req/s over {HTTP_PACED_CONNS} connections: {HTTP_ROUNDS} rounds of {} s each (after {} s warm-up), taking turns",
+        HTTP_ROUND.as_secs(),
         HTTP_WARMUP.as_secs()
     ));
-    let paced = http::paced(
-        server.addr,
-        HTTP_RATE,
-        HTTP_PACED_CONNS,
-        HTTP_WARMUP,
-        HTTP_MEASURE,
-    )?;
-    let (hwm_paced_kib, _) = server.rss_kib()?;
+    let mut paced: Vec<(http::Paced, u64)> = Vec::new();
+    for round in 0..HTTP_ROUNDS {
+        for (i, server) in started.iter().enumerate() {
+            // The warm-up only before each server's first round: after that its connections are
+            // open already; each round opens new ones, so every round has a short one.
+            let warmup = if round == 0 {
+                HTTP_WARMUP
+            } else {
+                Duration::from_millis(200)
+            };
+            let got = http::paced(server.addr, HTTP_RATE, HTTP_PACED_CONNS, warmup, HTTP_ROUND)?;
+            let (hwm, _) = server.rss_kib()?;
+            match paced.get_mut(i) {
+                Some((p, kib)) => {
+                    p.latencies.extend(got.latencies);
+                    p.failed += got.failed;
+                    p.achieved = p.achieved.min(got.achieved);
+                    *kib = hwm;
+                }
+                None => paced.push((got, hwm)),
+            }
+        }
+    }
     progress(&format!(
-        "{name}: wrk -t1 -c{WRK_CONNS} -d{}s (maximum throughput)",
+        "maximum throughput: wrk -t1 -c{WRK_CONNS} -d{}s, {WRK_ROUNDS} rounds each, taking turns",
         WRK_RUN.as_secs()
     ));
-    let wrk = http::wrk(server.addr, WRK_CONNS, WRK_RUN)?;
-    let (hwm_kib, _) = server.rss_kib()?;
-    server.running.signal(libc::SIGTERM);
-    // The Python server dies of SIGTERM; hello-loop exits 0. Either way it is gone.
-    server.running.wait(Duration::from_secs(10));
-    Ok(Loaded {
-        paced,
-        hwm_paced_kib,
-        wrk,
-        hwm_kib,
-    })
+    let mut wrk = vec![http::Wrk::default(), http::Wrk::default()];
+    for _ in 0..WRK_ROUNDS {
+        for (server, sum) in started.iter().zip(&mut wrk) {
+            let got = http::wrk(server.addr, WRK_CONNS, WRK_RUN)?;
+            sum.requests += got.requests;
+            sum.failed += got.failed;
+            sum.tried += got.tried;
+            // The mean of the rounds' rates.
+            sum.per_sec += got.per_sec / WRK_ROUNDS as f64;
+        }
+    }
+    let mut loaded = Vec::new();
+    for ((server, paced), wrk) in started.into_iter().zip(paced).zip(wrk) {
+        let (hwm_kib, _) = server.rss_kib()?;
+        server.running.signal(libc::SIGTERM);
+        // The Python server dies of SIGTERM; hello-loop exits 0. Either way it is gone.
+        server.running.wait(Duration::from_secs(10));
+        loaded.push(Loaded {
+            paced: paced.0,
+            hwm_paced_kib: paced.1,
+            wrk,
+            hwm_kib,
+        });
+    }
+    let [rust, py]: [Loaded; 2] = loaded.try_into().map_err(|_| "two servers expected")?;
+    Ok([rust, py])
 }
 
 /// wrk hammers the server; SIGTERM comes `DRAIN_SIGTERM_AT` into the run. What wrk counted, and
@@ -575,12 +615,14 @@ fn http_table(hloop: &Path, python: &Path, scratch: &Path) -> Result<Table> {
         v
     };
 
-    let port = http::free_port()?;
-    let ra = rust_args(port, &[]);
-    let rust = load_server("hello-loop --listen", hloop, &refs(&ra), port)?;
-    let port = http::free_port()?;
-    let pa = vec![py_server.clone().into_os_string(), os(port.to_string())];
-    let py = load_server("python http.server", python, &refs(&pa), port)?;
+    let rust_port = http::free_port()?;
+    let ra = rust_args(rust_port, &[]);
+    let py_port = http::free_port()?;
+    let pa = vec![py_server.clone().into_os_string(), os(py_port.to_string())];
+    let [rust, py] = load_servers([
+        ("hello-loop --listen", hloop, &refs(&ra), rust_port),
+        ("python http.server", python, &refs(&pa), py_port),
+    ])?;
 
     let lat = |p: &http::Paced| -> String {
         let l = &p.latencies;
@@ -595,8 +637,8 @@ fn http_table(hloop: &Path, python: &Path, scratch: &Path) -> Result<Table> {
     let p99 = percentile(&rust.paced.latencies, 0.99);
     table.row(
         format!(
-            "Latency at a fixed {HTTP_RATE} req/s, {} s, {HTTP_PACED_CONNS} keep-alive connections (hello-bench's paced client)",
-            HTTP_MEASURE.as_secs()
+            "Latency at a fixed {HTTP_RATE} req/s, {HTTP_ROUNDS}×{} s taking turns, {HTTP_PACED_CONNS} keep-alive connections (hello-bench's paced client)",
+            HTTP_ROUND.as_secs()
         ),
         lat(&rust.paced),
         lat(&py.paced),
@@ -621,7 +663,7 @@ fn http_table(hloop: &Path, python: &Path, scratch: &Path) -> Result<Table> {
     let tput = |w: &http::Wrk| format!("{:.0} req/s ({} failed)", w.per_sec, w.failed);
     table.row(
         format!(
-            "Maximum throughput (wrk -t1 -c{WRK_CONNS} -d{}s)",
+            "Maximum throughput (wrk -t1 -c{WRK_CONNS} -d{}s, mean of {WRK_ROUNDS} taking turns)",
             WRK_RUN.as_secs()
         ),
         format!("{}, {ratio:.1}× Python", tput(&rust.wrk)),
