@@ -19,7 +19,10 @@ const USAGE: &str = "usage: hello-bench --bin-dir DIR [--python PATH] [--runs N]
 const HELP: &str = "\
 Runs DIR/hello-once and DIR/hello-loop side by side with a Python baseline it writes itself
 (print once; print in a loop sleeping 2 s; plain python3, no -u, no PYTHONUNBUFFERED) and prints
-a table of medians with the targets from issue 2, plus the run time of the `hello-loop check` probe.
+a table of medians with the targets from issue 2, plus the run time of the `hello-loop check` probe;
+then hello-loop --listen against Python's http.server on loopback (latency at a fixed 1,000 req/s,
+peak RSS under load, wrk's maximum throughput, failed requests when SIGTERM comes under load), with
+the targets from issue 22. Needs Debian's wrk.
 
   --bin-dir DIR   directory holding the release hello-once and hello-loop binaries (required)
   --python PATH   interpreter for the baseline (default /usr/bin/python3, else python3 on PATH)
