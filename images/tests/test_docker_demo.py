@@ -16,7 +16,7 @@ import time
 import harness
 import pytest
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(330)
 
 DEMO = harness.ROOT / "images" / "docker-demo"
 SHELLS = ["dash", "bash --posix"]
@@ -32,15 +32,15 @@ esac
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_demo_on_the_engine(shell, once_image, loop_image, docker):
-    """Exit 0, every claim it narrates held (no ✗ line), the restart timeline charted, and no
-    container of its own left behind."""
+    """Exit 0, every claim it narrates held (no ✗ line), the restart timeline charted, the drain's and
+    the OOM kill's figures printed, and no container of its own left behind."""
     proc = subprocess.Popen([*shell.split(), str(DEMO), once_image, loop_image], cwd=harness.ROOT,
                             env=harness.clean_env(STOP_TIMEOUT="2", NO_COLOR="1"), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The demo labels its containers with its own PID: that of the shell started here.
     label = f"label=hello-k8s.demo=docker-demo-{proc.pid}"
     try:
-        out, err = proc.communicate(timeout=240)
+        out, err = proc.communicate(timeout=280)
     finally:
         proc.kill()
         proc.wait()
@@ -55,6 +55,16 @@ def test_demo_on_the_engine(shell, once_image, loop_image, docker):
         problems.append("no restart timeline printed")
     if left:
         problems.append(f"{len(left)} container(s) with {label} left behind")
+    # The figures it measures are printed, not only judged: the client's count without and with a
+    # drain, /readyz during the drain, and the engine's record of the OOM kill.
+    counts = [tuple(map(int, m)) for m in re.findall(r"The client counted: requests=(\d+) failed=(\d+)", out)]
+    if len(counts) != 2 or not (counts[0][1] >= 1 and counts[1] == (counts[1][0], 0) and counts[1][0] >= 10):
+        problems.append(f"client counts (requests, failed) without / with a drain: {counts}, expected failures "
+                        "without and none of at least 10 with")
+    if not re.search(r"1 s into it /readyz answered 503 and GET / 200", out):
+        problems.append("no '/readyz answered 503 and GET / 200' during the drain")
+    if "OOMKilled=true ExitCode=137" not in out:
+        problems.append("no 'OOMKilled=true ExitCode=137' from docker inspect")
     assert not problems, f"{shell} images/docker-demo: {'; '.join(problems)}\n--- stdout (end):\n" + \
         "\n".join(out.splitlines()[-25:]) + f"\n--- stderr:\n{err}"
 

@@ -1,6 +1,7 @@
 """What is about the two images, on a real Docker engine (issue 3): structure, size, the stop signal,
-restart policies, a hardened run, the health check, and a stop while Docker's copy of the output is
-stalled. The programs' behaviour (the greeting, exit codes, signals as PID 1, the drain, the
+restart policies, a hardened run, the health check, a stop while Docker's copy of the output is
+stalled, the OOM kill under a memory limit (the engine's record of it) and the listener's one
+thread. The programs' behaviour (the greeting, exit codes, signals as PID 1, the drain, the
 heartbeat) is proven once, by the Rust tests, which `make test-rust-images` runs against these
 images too (issue 24). `make test-images-run` runs these after building; any pair of tags works:
 
@@ -14,10 +15,14 @@ module fixture run once); the containers carry a label of their own and are remo
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import shutil
 import subprocess
+import tarfile
 import time
+import urllib.request
 from types import SimpleNamespace
 
 import harness
@@ -177,3 +182,83 @@ def test_interval_flag_counts_for_the_probe(loop_image, docker):
     checks = docker.inspect(c, "{{range .State.Health.Log}}{{.ExitCode}}: {{.Output}}|{{end}}")
     assert ok and status == "healthy 0", \
         f"health {seen}, then {status!r} 8 s later (expected 'healthy 0'); the last checks: {checks[-300:]}"
+
+
+# ---- issue 22: one static binary in scratch, the OOM kill, one thread with the listener ------------
+def elf_interpreter(data: bytes) -> bool:
+    """Whether an ELF file asks for a dynamic loader (a PT_INTERP program header)."""
+    assert data[:4] == b"\x7fELF", "not an ELF file"
+    wide, order = data[4] == 2, "little" if data[5] == 1 else "big"
+
+    def num(offset: int, size: int) -> int:
+        return int.from_bytes(data[offset:offset + size], order)
+
+    phoff, phentsize, phnum = (num(0x20, 8), num(0x36, 2), num(0x38, 2)) if wide else \
+        (num(0x1C, 4), num(0x2A, 2), num(0x2C, 2))
+    return any(num(phoff + i * phentsize, 4) == 3 for i in range(phnum))  # 3: PT_INTERP
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_image_is_one_static_binary_in_scratch_as_65532(name, images, docker, tmp_path):
+    """The image's layers, as `docker save` writes them, hold exactly one file, /NAME: a statically
+    linked ELF executable (no PT_INTERP), run as user 65532:65532, the image ≤ 1.5 MiB."""
+    image = images[name]
+    saved = tmp_path / "image.tar"
+    docker.ok("save", "-o", str(saved), image)
+    files: dict[str, bytes] = {}
+    with tarfile.open(saved) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))
+        assert len(manifest) == 1, f"{image}: docker save wrote {len(manifest)} images"
+        layers = manifest[0]["Layers"]
+        for layer in layers:
+            with tarfile.open(fileobj=io.BytesIO(outer.extractfile(layer).read())) as tar:
+                for member in tar.getmembers():
+                    if not member.isdir():
+                        data = tar.extractfile(member).read() if member.isfile() else b""
+                        files[member.name] = data
+    assert list(files) == [name], f"{image}: its {len(layers)} layer(s) hold {sorted(files)}, expected only {name}"
+    binary = files[name]
+    static = not elf_interpreter(binary)
+    user = docker.ok("image", "inspect", "-f", "{{.Config.User}}", image)
+    size = int(docker.ok("image", "inspect", "-f", "{{.Size}}", image))
+    NOTES.append(f"{image}: {len(layers)} layer, one file /{name} ({len(binary)} bytes, "
+                 f"{'static' if static else 'DYNAMIC'} ELF), user {user}, image {size} bytes ({size / 1048576:.2f} MiB)")
+    assert static, f"{image}: /{name} has a PT_INTERP (a dynamic loader), expected a static binary"
+    assert user == "65532:65532", f"{image}: Config.User is {user!r}, expected 65532:65532"
+    assert size <= MAX_BYTES, f"{image} is {size} bytes: over the 1.5 MiB budget ({MAX_BYTES})"
+
+
+def test_leak_under_a_16m_limit_is_oomkilled_with_137(loop_image, docker):
+    """docker run --memory 16m LOOP --leak 4Mi: the kernel's OOM killer ends it; the engine records
+    OOMKilled true and exit code 137 (128 + SIGKILL). Bounded: 60 s (about 4 lines of 4 MiB, 2 s apart)."""
+    t0 = time.monotonic()
+    c = docker.run_d("--memory", "16m", loop_image, "--leak", "4Mi")
+    deadline = t0 + 60
+    while docker.inspect(c, "{{.State.Running}}") == "true" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    took = time.monotonic() - t0
+    state = docker.inspect(c, "{{.State.Running}} {{.State.OOMKilled}} {{.State.ExitCode}}")
+    lines = len(docker.logs(c).stdout.splitlines())
+    NOTES.append(f"{loop_image} --memory 16m --leak 4Mi: {lines} lines, gone after {took:.1f} s, "
+                 f"running/OOMKilled/exit code: {state}")
+    assert state == "false true 137", \
+        f"running, OOMKilled, exit code: {state!r} after {took:.0f} s, expected 'false true 137'; logs: {last_lines(docker.all_logs(c))}"
+
+
+def test_loop_with_the_listener_runs_one_thread(loop_image, docker):
+    """With --listen (the current-thread runtime, no worker pool) the program is one thread, after
+    it has answered a request: Threads in /proc/PID/status of the container's process, seen from
+    the host (docker inspect's State.Pid)."""
+    c = docker.run_d("-p", "127.0.0.1::8080", "-e", "HELLO_LISTEN=0.0.0.0:8080", loop_image)
+    assert docker.wait_log(c, "listening", 10), f"no 'listening' log line: {last_lines(docker.all_logs(c))}"
+    port = docker.ok("port", c, "8080/tcp").splitlines()[0].rsplit(":", 1)[1]
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+    with direct.open(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+        served = answer.status
+    pid = docker.inspect(c, "{{.State.Pid}}")
+    status = open(f"/proc/{pid}/status").read()
+    threads = re.search(r"^Threads:\s*(\d+)", status, re.M).group(1)
+    exe = re.search(r"^Name:\s*(\S+)", status, re.M).group(1)
+    NOTES.append(f"{loop_image} --listen: {exe} (host PID {pid}) runs {threads} thread(s) after answering GET /")
+    assert served == 200, f"GET / answered HTTP {served}"
+    assert threads == "1", f"{exe} (host PID {pid}) runs {threads} threads with the listener, expected 1"

@@ -1,14 +1,17 @@
-//! Running the programs under test: spawn, reap with wait4, peak RSS at exit (ptrace), stop as PID 1.
+//! Running the programs under test: spawn, reap with wait4, peak RSS at exit (ptrace), stop as PID 1
+//! (started by hello-testkit's PID-1 runner, as the integration tests do).
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdout, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
+
+use hello_testkit::{Running, Streams};
 
 pub type Error = Box<dyn std::error::Error>;
 pub type Result<T> = std::result::Result<T, Error>;
@@ -123,7 +126,6 @@ pub fn output(argv: &[OsString]) -> Result<(Vec<u8>, i32)> {
         .stderr(Stdio::null())
         .output()
         .map_err(|e| spawn_error(argv, e))?;
-    use std::os::unix::process::ExitStatusExt;
     Ok((out.stdout, out.status.into_raw()))
 }
 
@@ -252,57 +254,49 @@ pub enum Pid1Stop {
     Ignored,
 }
 
-/// Starts `argv` as PID 1 of a new PID namespace (`unshare --pid --fork`), waits until it has
-/// started, sends SIGTERM from the parent namespace (as a container runtime does) and measures the
-/// time until it is gone (pidfd readable). If it is still running after `grace`, SIGKILL.
+/// Starts `argv` as PID 1 of a new PID namespace with hello-testkit's runner (`unshare --pid
+/// --fork`, empty environment, as the integration tests and a container runtime start it), waits
+/// until it has started, sends SIGTERM from the parent namespace (as a container runtime does) and
+/// measures the time until it is gone (pidfd readable). If it is still running after `grace`,
+/// SIGKILL.
 ///
 /// Started means: running the expected executable (not unshare's fork before exec), asleep in a
 /// wait syscall (its loop's sleep or event wait), and, when `first_line` is set, its first line
 /// has arrived through the stdout pipe. The Python loop's first line cannot arrive (block buffer).
 pub fn pid1_stop(argv: &[OsString], first_line: bool, grace: Duration) -> Result<Pid1Stop> {
     let exe = fs::canonicalize(&argv[0])?;
-    let mut unshare: Argv = ["unshare", "--pid", "--fork", "--kill-child", "--"]
-        .iter()
-        .map(OsString::from)
-        .collect();
-    unshare.extend(argv.iter().cloned());
-    let mut child = command(&unshare)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| spawn_error(&unshare, e))?;
-    let upid = child.id() as i32;
-    // unshare --kill-child: the target dies with unshare if we bail out early.
-    let mut reaper = Reaper(Some(upid));
-    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-
-    let deadline = Instant::now() + START_TIMEOUT;
-    let target = poll_until(deadline, || first_child(upid))
-        .ok_or("unshare did not start the program within 5 s")?;
+    let program = exe.to_str().ok_or("program path is not UTF-8")?;
+    let args: Vec<&OsStr> = argv[1..].iter().map(OsString::as_os_str).collect();
+    let streams = Streams {
+        stdout: None, // captured: the first line is waited for
+        stderr: Some(Stdio::null()),
+    };
+    let running = Running::spawn_with(program, &args, &[], streams, true)
+        .ok_or("a PID namespace cannot be made here")?;
+    running.wait_for_exec(program);
+    let target = running.pid();
     if first_line {
-        wait_for_line(&stdout, deadline)?;
+        running.next_line(START_TIMEOUT);
     }
-    poll_until(deadline, || {
-        (fs::read_link(format!("/proc/{target}/exe")).ok()? == exe && is_waiting(target))
-            .then_some(())
-    })
-    .ok_or_else(|| format!("{} did not settle within 5 s", exe.display()))?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    poll_until(deadline, || is_waiting(target).then_some(()))
+        .ok_or_else(|| format!("{} did not settle within 5 s", exe.display()))?;
 
     let pidfd = pidfd_open(target)?;
     let start = Instant::now();
-    signal(target, libc::SIGTERM);
+    running.signal(libc::SIGTERM);
     let result = if readable(&pidfd, grace)? {
         let took = start.elapsed();
-        Pid1Stop::Exited(took, wait_exit(upid)?)
+        // The wait status unshare passed on.
+        Pid1Stop::Exited(took, running.wait(START_TIMEOUT).status.into_raw())
     } else {
-        signal(target, libc::SIGKILL);
+        running.signal(libc::SIGKILL);
         if !readable(&pidfd, START_TIMEOUT)? {
             return Err("the program survived SIGKILL".into());
         }
-        wait_exit(upid)?;
+        running.wait(START_TIMEOUT);
         Pid1Stop::Ignored
     };
-    reaper.disarm();
     Ok(result)
 }
 
@@ -316,12 +310,6 @@ fn poll_until<T>(deadline: Instant, mut f: impl FnMut() -> Option<T>) -> Option<
         }
         sleep(Duration::from_micros(500));
     }
-}
-
-/// The (host) PID of the process unshare forked: the program, PID 1 inside the namespace.
-fn first_child(pid: i32) -> Option<i32> {
-    let children = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-    children.split_whitespace().next()?.parse().ok()
 }
 
 /// Asleep (state S) in a syscall that waits for time or events: the program is in its loop.
@@ -369,25 +357,6 @@ const WAIT_SYSCALLS: &[libc::c_long] = &[
     libc::SYS_ppoll,
     libc::SYS_futex,
 ];
-
-fn wait_for_line(stdout: &ChildStdout, deadline: Instant) -> Result<()> {
-    let fd = stdout.as_raw_fd();
-    let mut buf = [0u8; 4096];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || !poll_in(fd, left)? {
-            return Err("no first line on stdout within 5 s".into());
-        }
-        // SAFETY: buf is valid for writes of its length.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        match n {
-            -1 => return Err(io::Error::last_os_error().into()),
-            0 => return Err("stdout closed before the first line".into()),
-            n if buf[..n as usize].contains(&b'\n') => return Ok(()),
-            _ => {}
-        }
-    }
-}
 
 fn pidfd_open(pid: i32) -> Result<OwnedFd> {
     // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor or -1.

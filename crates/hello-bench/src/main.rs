@@ -5,6 +5,7 @@
 //! measure (missing binary, wrong output, a program that does not start).
 
 mod child;
+mod http;
 
 use std::ffi::OsString;
 use std::fs;
@@ -18,7 +19,10 @@ const USAGE: &str = "usage: hello-bench --bin-dir DIR [--python PATH] [--runs N]
 const HELP: &str = "\
 Runs DIR/hello-once and DIR/hello-loop side by side with a Python baseline it writes itself
 (print once; print in a loop sleeping 2 s; plain python3, no -u, no PYTHONUNBUFFERED) and prints
-a table of medians with the targets from issue 2, plus the run time of the `hello-loop check` probe.
+a table of medians with the targets from issue 2, plus the run time of the `hello-loop check` probe;
+then hello-loop --listen against Python's http.server on loopback (latency at a fixed 1,000 req/s,
+peak RSS under load, wrk's maximum throughput, failed requests when SIGTERM comes under load), with
+the targets from issue 22. Needs Debian's wrk.
 
   --bin-dir DIR   directory holding the release hello-once and hello-loop binaries (required)
   --python PATH   interpreter for the baseline (default /usr/bin/python3, else python3 on PATH)
@@ -139,8 +143,17 @@ fn argv(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Argv {
     parts.iter().map(|p| p.as_ref().to_os_string()).collect()
 }
 
+/// The 1-minute load average (/proc/loadavg): how busy the machine was around the measurement.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn run(opts: &Opts) -> Result<()> {
     let started = Instant::now();
+    let load_before = load_average();
     let once = opts.bin_dir.join("hello-once");
     let hloop = opts.bin_dir.join("hello-loop");
     for bin in [&once, &hloop] {
@@ -382,16 +395,20 @@ fn run(opts: &Opts) -> Result<()> {
         verdict(all_static),
     );
 
+    // ---- the HTTP listener
+    let http = http_table(&hloop, &python, &scratch.0)?;
+
     // ---- report
     println!();
     println!("hello-bench: medians over repeated runs; both sides run now, on this machine.");
     println!(
-        "host: Linux {} {}, {} CPUs",
+        "host: Linux {} {}, {} CPUs; load average (1 min) {load_before} at the start, {} at the end",
         fs::read_to_string("/proc/sys/kernel/osrelease")
             .unwrap_or_default()
             .trim(),
         std::env::consts::ARCH,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
     );
     println!("ours: {} and hello-loop ({our_version})", once.display());
     println!(
@@ -414,12 +431,286 @@ fn run(opts: &Opts) -> Result<()> {
     println!(
         "through the pipe), timed until its pidfd reports exit. Pipe = lines readable on a pipe"
     );
+    println!("{} s after start.", PIPE_AFTER.as_secs(),);
+    println!();
     println!(
-        "{} s after start. Total bench time: {:.1} s.",
-        PIPE_AFTER.as_secs(),
+        "HTTP listener: hello-loop --listen 127.0.0.1:PORT against {} serving the same text",
+        python.display()
+    );
+    println!(
+        "(http.server.ThreadingHTTPServer, HTTP/1.1 keep-alive, no access log); {}.",
+        http::wrk_version().unwrap_or_else(|| "wrk".into())
+    );
+    println!();
+    http.print();
+    println!();
+    println!(
+        "How: the fixed rate comes from hello-bench's own open-loop client (Debian's wrk 4 has no"
+    );
+    println!(
+        "fixed-rate mode; wrk2 is not packaged): each request has a slot on a fixed schedule and"
+    );
+    println!("its latency runs from that slot to the full response, so a stall is not hidden. Peak RSS =");
+    println!(
+        "the server's VmHWM from /proc. Throughput and the drain runs use wrk (1 thread, so the"
+    );
+    println!(
+        "single-threaded server has the other core). Failed = wrk's socket errors (connect, read,"
+    );
+    println!("write, timeout) + non-2xx responses.");
+    println!(
+        "Total bench time: {:.1} s.",
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+// Targets from issue 22 for the HTTP listener.
+const HTTP_RATE: u32 = 1_000;
+const HTTP_PACED_CONNS: usize = 10;
+const HTTP_WARMUP: Duration = Duration::from_secs(1);
+/// The fixed-rate run: HTTP_ROUNDS rounds of HTTP_ROUND per server, taking turns (10 s each).
+const HTTP_ROUNDS: usize = 5;
+const HTTP_ROUND: Duration = Duration::from_secs(2);
+const WRK_CONNS: usize = 32;
+/// Maximum throughput: WRK_ROUNDS wrk runs of WRK_RUN per server, taking turns.
+const WRK_ROUNDS: usize = 5;
+const WRK_RUN: Duration = Duration::from_secs(1);
+const DRAIN_CONNS: usize = 16;
+const DRAIN_DELAY: &str = "3s";
+/// wrk runs this long and gets SIGTERM sent to the server `DRAIN_SIGTERM_AT` into it: it stops 2 s
+/// after SIGTERM, inside the 3 s delay, as clients stop once the endpoint is gone.
+const DRAIN_WRK_RUN: Duration = Duration::from_secs(3);
+const DRAIN_SIGTERM_AT: Duration = Duration::from_secs(1);
+const TARGET_HTTP_P99: Duration = Duration::from_millis(2);
+const TARGET_HTTP_RSS_KIB: u64 = 4 * 1024;
+const TARGET_THROUGHPUT_RATIO: f64 = 20.0;
+
+/// What one server did in the load runs.
+struct Loaded {
+    paced: http::Paced,
+    hwm_paced_kib: u64,
+    wrk: http::Wrk,
+    hwm_kib: u64,
+}
+
+/// Both servers under the same load, at the same time of day: the fixed-rate runs take turns
+/// (`HTTP_ROUNDS` rounds each, so a busy spell on a shared machine hits both alike), then wrk on
+/// each. The servers are stopped afterwards.
+fn load_servers(servers: [(&str, &Path, &[&std::ffi::OsStr], u16); 2]) -> Result<[Loaded; 2]> {
+    let mut started = Vec::new();
+    for (name, program, args, port) in servers {
+        started.push(http::Server::start(program, args, port).map_err(|e| format!("{name}: {e}"))?);
+    }
+    progress(&format!(
+        "{HTTP_RATE} req/s over {HTTP_PACED_CONNS} connections: {HTTP_ROUNDS} rounds of {} s each (after {} s warm-up), taking turns",
+        HTTP_ROUND.as_secs(),
+        HTTP_WARMUP.as_secs()
+    ));
+    let mut paced: Vec<(http::Paced, u64)> = Vec::new();
+    for round in 0..HTTP_ROUNDS {
+        for (i, server) in started.iter().enumerate() {
+            // The warm-up only before each server's first round: after that its connections are
+            // open already; each round opens new ones, so every round has a short one.
+            let warmup = if round == 0 {
+                HTTP_WARMUP
+            } else {
+                Duration::from_millis(200)
+            };
+            let got = http::paced(server.addr, HTTP_RATE, HTTP_PACED_CONNS, warmup, HTTP_ROUND)?;
+            let (hwm, _) = server.rss_kib()?;
+            match paced.get_mut(i) {
+                Some((p, kib)) => {
+                    p.latencies.extend(got.latencies);
+                    p.failed += got.failed;
+                    p.achieved = p.achieved.min(got.achieved);
+                    *kib = hwm;
+                }
+                None => paced.push((got, hwm)),
+            }
+        }
+    }
+    progress(&format!(
+        "maximum throughput: wrk -t1 -c{WRK_CONNS} -d{}s, {WRK_ROUNDS} rounds each, taking turns",
+        WRK_RUN.as_secs()
+    ));
+    let mut wrk = vec![http::Wrk::default(), http::Wrk::default()];
+    for _ in 0..WRK_ROUNDS {
+        for (server, sum) in started.iter().zip(&mut wrk) {
+            let got = http::wrk(server.addr, WRK_CONNS, WRK_RUN)?;
+            sum.requests += got.requests;
+            sum.failed += got.failed;
+            sum.tried += got.tried;
+            // The mean of the rounds' rates.
+            sum.per_sec += got.per_sec / WRK_ROUNDS as f64;
+        }
+    }
+    let mut loaded = Vec::new();
+    for ((server, paced), wrk) in started.into_iter().zip(paced).zip(wrk) {
+        let (hwm_kib, _) = server.rss_kib()?;
+        server.running.signal(libc::SIGTERM);
+        // The Python server dies of SIGTERM; hello-loop exits 0. Either way it is gone.
+        server.running.wait(Duration::from_secs(10));
+        loaded.push(Loaded {
+            paced: paced.0,
+            hwm_paced_kib: paced.1,
+            wrk,
+            hwm_kib,
+        });
+    }
+    let [rust, py]: [Loaded; 2] = loaded.try_into().map_err(|_| "two servers expected")?;
+    Ok([rust, py])
+}
+
+/// wrk hammers the server; SIGTERM comes `DRAIN_SIGTERM_AT` into the run. What wrk counted, and
+/// how the server ended (its exit status and the last line of its log).
+fn drain_run(program: &Path, args: &[&std::ffi::OsStr], port: u16) -> Result<(http::Wrk, String)> {
+    let server = http::Server::start(program, args, port)?;
+    let wrk = http::wrk_command(server.addr, DRAIN_CONNS, DRAIN_WRK_RUN)
+        .spawn()
+        .map_err(|e| format!("cannot run wrk ({e})"))?;
+    std::thread::sleep(DRAIN_SIGTERM_AT);
+    server.running.signal(libc::SIGTERM);
+    let out = wrk.wait_with_output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let counted =
+        http::parse_wrk(&text).ok_or_else(|| format!("cannot read wrk's report:\n{text}"))?;
+    let done = server.running.wait(Duration::from_secs(15));
+    let how = match (done.code(), done.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(libc::SIGTERM)) => "killed by SIGTERM".into(),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        (None, None) => "gone".into(),
+    };
+    let drained = done
+        .stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.find("drain served").map(|i| l[i..].trim().to_string()));
+    Ok((
+        counted,
+        match drained {
+            Some(line) => format!("{how}, log: {line}"),
+            None => how,
+        },
+    ))
+}
+
+fn refs(v: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
+    v.iter().map(|a| a.as_os_str()).collect()
+}
+
+/// The HTTP listener's table: hello-loop --listen against Python's http.server, same text.
+fn http_table(hloop: &Path, python: &Path, scratch: &Path) -> Result<Table> {
+    let mut table = Table::new([
+        "Measurement (loopback)",
+        "hello-loop --listen (ours)",
+        "Python http.server",
+        "Target",
+        "Result",
+    ]);
+    let py_server = scratch.join("server.py");
+    fs::write(&py_server, http::PY_SERVER)?;
+    let os = |s: String| std::ffi::OsString::from(s);
+    let rust_args = |port: u16, extra: &[&str]| -> Vec<std::ffi::OsString> {
+        let mut v = vec![os("--listen".into()), os(format!("127.0.0.1:{port}"))];
+        v.extend(extra.iter().map(|s| os(s.to_string())));
+        v
+    };
+
+    let rust_port = http::free_port()?;
+    let ra = rust_args(rust_port, &[]);
+    let py_port = http::free_port()?;
+    let pa = vec![py_server.clone().into_os_string(), os(py_port.to_string())];
+    let [rust, py] = load_servers([
+        ("hello-loop --listen", hloop, &refs(&ra), rust_port),
+        ("python http.server", python, &refs(&pa), py_port),
+    ])?;
+
+    let lat = |p: &http::Paced| -> String {
+        let l = &p.latencies;
+        format!(
+            "p50 {} / p99 {} ({:.0} req/s, {} failed)",
+            ms(percentile(l, 0.5)),
+            ms(percentile(l, 0.99)),
+            p.achieved,
+            p.failed
+        )
+    };
+    let p99 = percentile(&rust.paced.latencies, 0.99);
+    table.row(
+        format!(
+            "Latency at a fixed {HTTP_RATE} req/s, {HTTP_ROUNDS}×{} s taking turns, {HTTP_PACED_CONNS} keep-alive connections (hello-bench's paced client)",
+            HTTP_ROUND.as_secs()
+        ),
+        lat(&rust.paced),
+        lat(&py.paced),
+        format!("p99 ≤ {}", ms(TARGET_HTTP_P99.as_secs_f64())),
+        verdict(p99 <= TARGET_HTTP_P99.as_secs_f64() && rust.paced.failed == 0),
+    );
+    let rss = |l: &Loaded| {
+        format!(
+            "{} at {HTTP_RATE} req/s; {} after wrk",
+            mib(l.hwm_paced_kib as f64),
+            mib(l.hwm_kib as f64)
+        )
+    };
+    table.row(
+        "Peak RSS under load (VmHWM after the fixed-rate run; after the wrk run)".into(),
+        rss(&rust),
+        rss(&py),
+        format!("≤ {}", mib(TARGET_HTTP_RSS_KIB as f64)),
+        verdict(rust.hwm_kib <= TARGET_HTTP_RSS_KIB),
+    );
+    let ratio = rust.wrk.per_sec / py.wrk.per_sec;
+    let tput = |w: &http::Wrk| format!("{:.0} req/s ({} failed)", w.per_sec, w.failed);
+    table.row(
+        format!(
+            "Maximum throughput (wrk -t1 -c{WRK_CONNS} -d{}s, mean of {WRK_ROUNDS} taking turns)",
+            WRK_RUN.as_secs()
+        ),
+        format!("{}, {ratio:.1}× Python", tput(&rust.wrk)),
+        tput(&py.wrk),
+        format!("≥ {TARGET_THROUGHPUT_RATIO:.0}× Python"),
+        verdict(ratio >= TARGET_THROUGHPUT_RATIO && rust.wrk.failed == 0),
+    );
+
+    progress(&format!(
+        "drain under load: wrk -t1 -c{DRAIN_CONNS} -d{}s, SIGTERM {} s in; hello-loop with --shutdown-delay {DRAIN_DELAY}, without, and Python",
+        DRAIN_WRK_RUN.as_secs(),
+        DRAIN_SIGTERM_AT.as_secs()
+    ));
+    let port = http::free_port()?;
+    let (drained, drained_end) = drain_run(
+        hloop,
+        &refs(&rust_args(port, &["--shutdown-delay", DRAIN_DELAY])),
+        port,
+    )?;
+    let port = http::free_port()?;
+    let (cut, cut_end) = drain_run(hloop, &refs(&rust_args(port, &[])), port)?;
+    let port = http::free_port()?;
+    let pa = vec![py_server.into_os_string(), os(port.to_string())];
+    let (py_cut, py_end) = drain_run(python, &refs(&pa), port)?;
+    let failed = |w: &http::Wrk, end: &str| format!("{} failed of {}; {end}", w.failed, w.tried);
+    table.row(
+        format!(
+            "Failed requests, SIGTERM {} s into wrk -c{DRAIN_CONNS} -d{}s (it stops 2 s after): with --shutdown-delay {DRAIN_DELAY}",
+            DRAIN_SIGTERM_AT.as_secs(),
+            DRAIN_WRK_RUN.as_secs()
+        ),
+        failed(&drained, &drained_end),
+        format!("{} (no drain)", failed(&py_cut, &py_end)),
+        "0 failed".into(),
+        verdict(drained.failed == 0 && drained_end.starts_with("exit 0")),
+    );
+    table.row(
+        "The same without --shutdown-delay (what the drain prevents)".into(),
+        failed(&cut, &cut_end),
+        "(the row above)".into(),
+        "n/a: for contrast".into(),
+        "-".into(),
+    );
+    Ok(table)
 }
 
 /// Wall times in seconds of `runs` runs of each command, after WARMUP runs that are not kept.
@@ -548,28 +839,40 @@ fn linkage(desc: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-#[derive(Default)]
 struct Table {
+    header: [String; 5],
     rows: Vec<[String; 5]>,
 }
 
+impl Default for Table {
+    fn default() -> Self {
+        Table::new([
+            "Measurement",
+            "Rust (ours)",
+            "Python baseline",
+            "Target",
+            "Result",
+        ])
+    }
+}
+
 impl Table {
+    fn new(header: [&str; 5]) -> Self {
+        Table {
+            header: header.map(String::from),
+            rows: Vec::new(),
+        }
+    }
+
     fn row(&mut self, what: String, ours: String, python: String, target: String, result: String) {
         self.rows.push([what, ours, python, target, result]);
     }
 
     /// A Markdown table, padded so it also reads well in a terminal.
     fn print(&self) {
-        let header = [
-            "Measurement",
-            "Rust (ours)",
-            "Python baseline",
-            "Target",
-            "Result",
-        ]
-        .map(String::from);
+        let header = &self.header;
         let mut widths = [0; 5];
-        for row in std::iter::once(&header).chain(&self.rows) {
+        for row in std::iter::once(header).chain(&self.rows) {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
             }
@@ -582,7 +885,7 @@ impl Table {
                 .collect();
             println!("| {} |", cells.join(" | "));
         };
-        line(&header);
+        line(header);
         println!("|{}|", widths.map(|w| "-".repeat(w + 2)).join("|"));
         for row in &self.rows {
             line(row);
@@ -611,11 +914,16 @@ fn median(samples: &[f64]) -> f64 {
 
 /// 90th percentile, nearest rank.
 fn p90(samples: &[f64]) -> f64 {
+    percentile(samples, 0.9)
+}
+
+/// The `q` quantile (0 < q ≤ 1), nearest rank.
+fn percentile(samples: &[f64], q: f64) -> f64 {
     let v = sorted(samples);
     if v.is_empty() {
         return f64::NAN;
     }
-    let rank = (0.9 * v.len() as f64).ceil() as usize;
+    let rank = (q * v.len() as f64).ceil() as usize;
     v[rank.clamp(1, v.len()) - 1]
 }
 

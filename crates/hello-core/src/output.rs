@@ -58,6 +58,16 @@ impl MessageLines {
         }
     }
 
+    /// Makes `text` the line to write next (`hello-loop --fetch` prints what each request
+    /// brought). Between lines only: a line half written is finished as it was begun.
+    pub fn set(&mut self, text: &str) {
+        if self.in_progress.is_none() {
+            self.line.clear();
+            self.line.extend_from_slice(text.as_bytes());
+            self.line.push(b'\n');
+        }
+    }
+
     /// One bounded attempt at the rest of the current line (starting a new one if none is in
     /// progress): `Ok(true)` once the whole line is out, `Ok(false)` while stdout is blocked.
     pub fn write_some(&mut self) -> Result<bool, OutputError> {

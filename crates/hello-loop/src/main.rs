@@ -1,23 +1,31 @@
 //! hello-loop: print a line every interval until stopped. The long-running process a Deployment
 //! expects, and one that stops the moment Kubernetes asks it to.
 
-use std::future::pending;
+use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use hello_core::bounded;
 use hello_core::cli::{self, LogArgs, Program, DEFAULT_MESSAGE};
-use hello_core::exit::{finish, output_failed};
 use hello_core::heartbeat::{self, Heartbeat};
 use hello_core::logging::Shown;
-use hello_core::output::{MessageLines, OutputError};
+use hello_core::output::MessageLines;
 use hello_core::shutdown::{run, SignalMode, StopSignals};
 use hello_core::values;
-use tokio::time::{interval, sleep, Interval, MissedTickBehavior, Sleep};
+use tokio::time::sleep;
+
+mod fetch;
+mod leak;
+mod serve;
+mod worker;
+
+use fetch::Fetcher;
+use leak::Leak;
+use serve::Server;
+use worker::{ticks, Printer, Stall, Worker};
 
 /// Print a message every interval until SIGTERM or SIGINT.
 #[derive(Parser, Debug)]
@@ -37,8 +45,9 @@ struct Args {
           value_parser = values::count, allow_hyphen_values = true)]
     count: Option<u64>,
 
-    /// After the first SIGTERM/SIGINT, keep working this long before exiting 0 (a second signal
-    /// exits at once with 128+signal)
+    /// After the first SIGTERM/SIGINT, keep working (and serving, with /readyz answering 503)
+    /// this long before exiting 0; a listener then stops accepting and gives the requests in
+    /// flight up to 5s (a second signal exits at once with 128+signal)
     #[arg(long, env = "HELLO_SHUTDOWN_DELAY", value_name = "DURATION", default_value = "0",
           value_parser = values::duration, allow_hyphen_values = true)]
     shutdown_delay: Duration,
@@ -59,6 +68,25 @@ struct Args {
     #[arg(long, env = "HELLO_STALL_AFTER", value_name = "DURATION",
           value_parser = values::positive_duration, allow_hyphen_values = true)]
     stall_after: Option<Duration>,
+
+    /// Serve HTTP/1.1 here: GET / answers the message, /readyz 200 (503 from the first SIGTERM
+    /// on), /livez the heartbeat's verdict [default: no listener]
+    #[arg(long, env = "HELLO_LISTEN", value_name = "IP:PORT", value_parser = serve::addr,
+          allow_hyphen_values = true)]
+    listen: Option<SocketAddr>,
+
+    /// Print, instead of the message, what a GET of this http:// URL answers (the body's first
+    /// line, or `error: <reason>`), a new connection every interval, each within 2s
+    /// [default: no requests]
+    #[arg(long, env = "HELLO_FETCH", value_name = "URL", value_parser = fetch::url,
+          allow_hyphen_values = true)]
+    fetch: Option<fetch::Target>,
+
+    /// After every line, allocate this much more memory and keep it: N bytes, or NKi, NMi,
+    /// NGi, from 1 to 1Gi (memory grows until a limit stops it) [default: no leak]
+    #[arg(long, env = "HELLO_LEAK", value_name = "SIZE", value_parser = leak::size,
+          allow_hyphen_values = true)]
+    leak: Option<u64>,
 
     #[command(flatten)]
     log: LogArgs,
@@ -106,6 +134,10 @@ fn main() -> ExitCode {
     if let Err(err) = bounded::prepare() {
         return hello_core::shutdown::setup_failed(&err);
     }
+    // Bound before anything else is done: a port in use is bad input, refused with nothing begun.
+    let listener = args
+        .listen
+        .map(|addr| serve::bind(addr).unwrap_or_else(|line| cli::refuse(&line)));
     let max_age = heartbeat::default_max_age(args.interval);
     let heartbeat = args
         .heartbeat_path()
@@ -121,14 +153,7 @@ fn main() -> ExitCode {
             ));
         }
     }
-    run(print_until_stopped(args, heartbeat))
-}
-
-/// The first tick fires at once; a late tick is not made up for with a burst of lines.
-fn ticks(period: Duration) -> Interval {
-    let mut ticks = interval(period);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ticks
+    run(print_until_stopped(args, heartbeat, listener))
 }
 
 /// The probe: one line, status 0 (fresh) or 1 (stale or missing). No runtime, no signals.
@@ -155,115 +180,12 @@ fn check(args: &Args, max_age: Option<Duration>) -> ExitCode {
     }
 }
 
-/// Why the work ended without a signal.
-enum Ended {
-    Count,
-    Output(OutputError),
-}
-
-/// Lines and heartbeats, one per tick.
-struct Printer {
-    lines: MessageLines,
-    heartbeat: Option<Heartbeat>,
-    /// Whether the last beat failed: said once when it starts failing, once when it recovers.
-    heartbeat_failing: bool,
-    count: Option<u64>,
-    ticks: Interval,
-}
-
-impl Printer {
-    /// Prints a line every tick until the count is reached or stdout fails. Cancel-safe: a line
-    /// half written when this is dropped is resumed by the next call, without waiting for a tick.
-    async fn print(&mut self) -> Ended {
-        loop {
-            if !self.lines.in_progress() {
-                self.ticks.tick().await;
-            }
-            if let Err(err) = self.lines.write().await {
-                return Ended::Output(err);
-            }
-            self.beat();
-            if Some(self.lines.written()) == self.count {
-                return Ended::Count;
-            }
-        }
-    }
-
-    fn beat(&mut self) {
-        let Some(heartbeat) = &self.heartbeat else {
-            return;
-        };
-        match heartbeat.beat(self.lines.written()) {
-            Err(err) if !self.heartbeat_failing => {
-                // The probe will notice; the program itself carries on.
-                let path = heartbeat.path().to_string_lossy();
-                tracing::warn!(%err, path = %Shown(&path), "heartbeat not written; saying so once until it is written again");
-                self.heartbeat_failing = true;
-            }
-            Ok(()) if self.heartbeat_failing => {
-                let path = heartbeat.path().to_string_lossy();
-                tracing::info!(path = %Shown(&path), "heartbeat written again");
-                self.heartbeat_failing = false;
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The printer and the stall that stops it: the same work before a signal and during the drain,
-/// so the count and the stall hold until the end.
-struct Worker {
-    printer: Printer,
-    stall: Stall,
-}
-
-/// `--stall-after`: a worker stuck on a lock, on purpose.
-enum Stall {
-    Never,
-    At(Pin<Box<Sleep>>),
-    Begun,
-}
-
-impl Worker {
-    /// Prints until the count is reached or stdout fails; once the stall begins, prints nothing
-    /// more and waits (only a signal or a deadline ends that).
-    async fn work(&mut self) -> Ended {
-        if let Stall::At(stall) = &mut self.stall {
-            tokio::select! {
-                ended = self.printer.print() => return ended,
-                () = stall => {
-                    self.stall = Stall::Begun;
-                    tracing::warn!(
-                        lines = self.printer.lines.written(),
-                        "stalling on purpose: no more lines or heartbeats until stopped"
-                    );
-                }
-            }
-        }
-        match self.stall {
-            Stall::Begun => pending().await,
-            _ => self.printer.print().await,
-        }
-    }
-
-    /// The exit after a signal or the drain: a line stdout never took is dropped, and said so.
-    fn finish(&mut self, code: u8, reason: &str) -> ExitCode {
-        self.printer.lines.drop_unfinished();
-        finish(code, reason)
-    }
-
-    fn ended(&mut self, ended: Ended) -> ExitCode {
-        match ended {
-            Ended::Count => finish(0, "printed every line asked for"),
-            Ended::Output(err) => output_failed(&err, &self.printer.lines),
-        }
-    }
-}
-
-/// The whole life of the program: print until a signal (or the count), drain if asked, exit.
+/// The whole life of the program: work (and serve) until a signal or the count, drain if asked,
+/// stop serving, exit.
 async fn print_until_stopped(
     args: Args,
     heartbeat: Option<Heartbeat>,
+    listener: Option<TcpListener>,
 ) -> std::io::Result<ExitCode> {
     let started = Instant::now();
     let mut signals = StopSignals::install(args.signals)?;
@@ -271,6 +193,8 @@ async fn print_until_stopped(
     let mut worker = Worker {
         printer: Printer {
             lines: MessageLines::new(&args.message),
+            fetch: args.fetch.clone().map(Fetcher::new),
+            leak: args.leak.map(Leak::new),
             heartbeat,
             heartbeat_failing: false,
             count: args.count,
@@ -293,6 +217,9 @@ async fn print_until_stopped(
         signals = %args.signals,
         heartbeat_file = %Shown(&heartbeat_file),
         stall_after = %args.stall_after.map_or_else(|| "never".to_string(), values::display),
+        listen = %args.listen.map_or_else(|| "none".to_string(), |addr| addr.to_string()),
+        fetch = %args.fetch.as_ref().map_or_else(|| "none".to_string(), ToString::to_string),
+        leak_bytes = args.leak,
         pid = std::process::id(),
         "starting"
     );
@@ -302,6 +229,15 @@ async fn print_until_stopped(
              SIGKILL stops this process"
         );
     }
+    let mut server = match listener {
+        Some(listener) => Some(Server::start(
+            listener,
+            &args.message,
+            args.heartbeat_path().map(Path::to_path_buf),
+            heartbeat::default_max_age(args.interval),
+        )?),
+        None => None,
+    };
 
     // Signals first: a blocked stdout gives the runtime control every 10 ms, and then the
     // signal wins over another attempt at the line.
@@ -310,6 +246,11 @@ async fn print_until_stopped(
         signal = signals.recv() => signal,
         ended = worker.work() => return Ok(worker.ended(ended)),
     };
+    if let Some(server) = &mut server {
+        // Before anything is logged (a blocked stderr takes 10 ms a line): the Service's next
+        // readiness probe must see it.
+        server.not_ready();
+    }
     tracing::info!(
         signal = signal.name(),
         lines = worker.printer.lines.written(),
@@ -317,23 +258,57 @@ async fn print_until_stopped(
         "received {}, shutting down gracefully",
         signal.name()
     );
+    if server.is_some() {
+        tracing::info!("readiness flipped to not ready: /readyz answers 503");
+    }
     if args.shutdown_delay.is_zero() {
-        return Ok(worker.finish(0, "stopped gracefully"));
+        return Ok(stop_serving(server, &mut signals, &mut worker, "stopped gracefully").await);
     }
 
-    // Draining: keep working for the grace we were asked to take, but let a second signal cut it
-    // short, the way a person pressing Ctrl-C twice expects.
+    // Draining: keep working (and serving) for the grace we were asked to take, but let a second
+    // signal cut it short, the way a person pressing Ctrl-C twice expects.
     tracing::info!(
         drain = %values::display(args.shutdown_delay),
         "draining before exit"
     );
-    Ok(tokio::select! {
+    tokio::select! {
         biased;
-        second = signals.recv() => {
-            tracing::warn!(signal = second.name(), "second {} during the drain", second.name());
-            worker.finish(second.exit_code(), "stopped by a second signal")
+        second = signals.recv() => return Ok(second_signal(second, &mut worker)),
+        () = sleep(args.shutdown_delay) => {}
+        ended = worker.work() => return Ok(worker.ended(ended)),
+    }
+    Ok(stop_serving(
+        server,
+        &mut signals,
+        &mut worker,
+        "drained, stopped gracefully",
+    )
+    .await)
+}
+
+/// The end of a graceful stop: the listener closed and the requests in flight finished (at most
+/// serve::IN_FLIGHT_GRACE), then exit 0; a second signal meanwhile still exits at once.
+async fn stop_serving(
+    server: Option<Server>,
+    signals: &mut StopSignals,
+    worker: &mut Worker,
+    reason: &str,
+) -> ExitCode {
+    if let Some(server) = server {
+        tokio::select! {
+            biased;
+            second = signals.recv() => return second_signal(second, worker),
+            () = server.close() => {}
         }
-        () = sleep(args.shutdown_delay) => worker.finish(0, "drained, stopped gracefully"),
-        ended = worker.work() => worker.ended(ended),
-    })
+    }
+    worker.finish(0, reason)
+}
+
+fn second_signal(second: hello_core::shutdown::Signal, worker: &mut Worker) -> ExitCode {
+    tracing::warn!(
+        signal = second.name(),
+        "second {} during the drain",
+        second.name()
+    );
+    worker.finish(second.exit_code(), "stopped by a second signal")
 }
