@@ -321,7 +321,8 @@ fn drain_under_load(as_pid1: bool, delay: Duration) -> Option<Option<Duration>> 
         if let Err(failure) = &poll.result {
             assert!(
                 poll.started >= open_until && !matches!(failure, Failure::Other(_)),
-                "/readyz failed before the listener closed: {failure:?}"
+                "/readyz begun {:?} after the signal failed: {failure:?}",
+                poll.started.saturating_duration_since(signalled)
             );
         }
     }

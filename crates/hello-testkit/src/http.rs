@@ -54,13 +54,13 @@ pub struct Unfinished {
 /// Connects and sends the start of `GET path`; the rest goes with [`Unfinished::finish`].
 pub fn begin(addr: SocketAddr, path: &str, timeout: Duration) -> Result<Unfinished, Failure> {
     let deadline = Instant::now() + timeout;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|err| {
-        if err.kind() == std::io::ErrorKind::ConnectionRefused {
-            Failure::Refused
-        } else {
-            Failure::Other(format!("connect: {err}"))
-        }
-    })?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|err| match err.kind() {
+            std::io::ErrorKind::ConnectionRefused => Failure::Refused,
+            // The handshake was under way when the listener closed: reset by the close.
+            std::io::ErrorKind::ConnectionReset => Failure::Unanswered(format!("connect: {err}")),
+            _ => Failure::Other(format!("connect: {err}")),
+        })?;
     let _ = stream.set_nodelay(true);
     let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n");
     stream
