@@ -45,9 +45,9 @@ struct Args {
           value_parser = values::count, allow_hyphen_values = true)]
     count: Option<u64>,
 
-    /// After the first SIGTERM/SIGINT, keep working (and serving, with /readyz answering 503)
-    /// this long before exiting 0; a listener then stops accepting and gives the requests in
-    /// flight up to 5s (a second signal exits at once with 128+signal)
+    /// After the first SIGTERM/SIGINT, keep working (and serving, /readyz answering 503) this
+    /// long, then exit 0; a listener first stops accepting and gives requests in flight up to 5s
+    /// (a second signal exits at once with 128+signal)
     #[arg(long, env = "HELLO_SHUTDOWN_DELAY", value_name = "DURATION", default_value = "0",
           value_parser = values::duration, allow_hyphen_values = true)]
     shutdown_delay: Duration,
@@ -217,10 +217,11 @@ async fn print_until_stopped(
         signals = %args.signals,
         heartbeat_file = %Shown(&heartbeat_file),
         stall_after = %args.stall_after.map_or_else(|| "never".to_string(), values::display),
-        listen = %args.listen.map_or_else(|| "none".to_string(), |addr| addr.to_string()),
-        fetch = %args.fetch.as_ref().map_or_else(|| "none".to_string(), ToString::to_string),
-        leak_bytes = args.leak,
         pid = std::process::id(),
+        // Only when set (as the count), after the fields every sample of this line shows.
+        listen = args.listen.map(tracing::field::display),
+        fetch = args.fetch.as_ref().map(tracing::field::display),
+        leak_bytes = args.leak,
         "starting"
     );
     if args.signals == SignalMode::Ignore {

@@ -3,8 +3,9 @@
 //!
 //! Its life: [`bind`] before anything starts (a port in use is bad input), [`Server::start`] in
 //! the runtime, [`Server::not_ready`] at the first SIGTERM (`/readyz` answers 503 from then on,
-//! every other path as before), [`Server::close`] when the drain is over: stop accepting, let the
-//! requests in flight finish (at most [`IN_FLIGHT_GRACE`]), say how many the drain served.
+//! every other path as before, each answer with `Connection: close`), [`Server::close`] when the
+//! drain is over: stop accepting, let the requests in flight finish (at most
+//! [`IN_FLIGHT_GRACE`]), say how many the drain served.
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdListener};
@@ -31,6 +32,11 @@ use tokio::task::JoinHandle;
 /// program exits anyway (a client that sent half a request and went quiet must not hold the
 /// exit until SIGKILL).
 pub const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a connection that has not sent a byte yet is left open after the close. hyper's
+/// graceful shutdown closes such a connection at once, but its client has connected and is
+/// sending its request (the bytes are a round trip away): that request is in flight too.
+const FIRST_BYTES: Duration = Duration::from_millis(100);
 
 const ADDR_FORM: &str = "expected IP:PORT like 0.0.0.0:8080, 127.0.0.1:8080 or [::]:8080 (port 0 \
                          picks a free port)";
@@ -160,11 +166,14 @@ async fn serve(listener: TcpListener, site: Arc<Site>, stop: Arc<Notify>) {
         }
         Err(err) => tracing::warn!(%err, "cannot take the last connections before closing"),
     }
-    let open = connections.count();
-    tracing::info!(connections = open, "stopped accepting");
-    // A connection told to shut down before it has read anything is closed at once (hyper):
-    // first let each one read the request it may already have been sent.
-    tokio::task::yield_now().await;
+    tracing::info!(connections = connections.count(), "stopped accepting");
+    // Every answer now says `Connection: close`, so the connections end one by one as their
+    // requests are answered; those still open after FIRST_BYTES are told to finish (hyper
+    // closes one that is idle at once, and lets one with a request begun finish it).
+    let settle = tokio::time::Instant::now() + FIRST_BYTES;
+    while connections.count() > 0 && tokio::time::Instant::now() < settle {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     if tokio::time::timeout(IN_FLIGHT_GRACE, connections.shutdown())
         .await
         .is_err()
@@ -221,6 +230,11 @@ fn answer(request: &Request<Incoming>, site: &Site) -> Response<Full<Bytes>> {
     );
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    if site.draining.load(Ordering::SeqCst) {
+        // Draining: a client that keeps its connection would keep coming back to this pod; one
+        // that reconnects reaches, through the Service, a pod that is still ready.
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     if let Some(pod) = &site.pod {
         headers.insert("x-hello-pod", pod.clone());

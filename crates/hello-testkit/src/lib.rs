@@ -6,6 +6,8 @@
 //! Timeouts here are generous upper bounds that keep a broken build from hanging CI; speed is
 //! measured by `make bench`, never asserted by a test.
 
+pub mod http;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
