@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use hello_testkit::http::{self, Answer, Failure};
 use hello_testkit::{
-    assert_all_refused, assert_bad_input, run, scratch_dir, BadInput, Running, PROMPTLY,
+    assert_all_refused, assert_bad_input, not_under_emulation, run, scratch_dir, BadInput, Running,
+    PROMPTLY,
 };
 use hello_testkit::{SIGINT, SIGTERM};
 
@@ -78,7 +79,9 @@ fn serves_the_message_readiness_and_liveness_on_one_thread() {
     for _ in 0..100 {
         assert_eq!(answered(&http::get(addr, "/", HTTP)).0, 200);
     }
-    assert_eq!(running.thread_count(), 1, "one thread with the listener");
+    if !not_under_emulation(BIN, "the threads the host sees are QEMU's") {
+        assert_eq!(running.thread_count(), 1, "one thread with the listener");
+    }
     running.signal(SIGTERM);
     let done = running.wait(PROMPTLY);
     assert_eq!(done.code(), Some(0), "{done:?}");
@@ -299,7 +302,9 @@ fn drain_under_load(as_pid1: bool, delay: Duration) -> Option<Option<Duration>> 
     let load = Clients::start(addr, "/", 3, Duration::from_micros(200));
     let readiness = Clients::start(addr, "/readyz", 1, Duration::ZERO);
     thread::sleep(Duration::from_millis(200));
-    assert_eq!(running.thread_count(), 1, "one thread under load");
+    if !not_under_emulation(BIN, "the threads the host sees are QEMU's") {
+        assert_eq!(running.thread_count(), 1, "one thread under load");
+    }
 
     let signalled = Instant::now();
     running.signal(SIGTERM);
@@ -372,6 +377,13 @@ fn assert_drain_flips_readiness_within_10ms(as_pid1: bool) {
         }
     }
     eprintln!("/readyz 503 after SIGTERM, each run: {flips:?}");
+    if not_under_emulation(
+        BIN,
+        "the 10 ms bound on the readiness flip is the native program's; under QEMU only the \
+         drain's behaviour is checked",
+    ) {
+        return;
+    }
     assert!(
         flips.iter().any(|f| *f <= Duration::from_millis(10)),
         "/readyz answered 503 later than 10 ms after SIGTERM in every run: {flips:?}"
@@ -488,7 +500,9 @@ fn fetch_prints_the_first_line_of_each_answer_and_counts() {
     let client = Running::spawn(BIN, &["--fetch", &by_name, "--interval", "20ms"], &[]);
     for _ in 0..5 {
         assert_eq!(client.next_line(PROMPTLY), "ready");
-        assert_eq!(client.thread_count(), 1, "one thread with the client");
+        if !not_under_emulation(BIN, "the threads the host sees are QEMU's") {
+            assert_eq!(client.thread_count(), 1, "one thread with the client");
+        }
     }
     client.signal(SIGTERM);
     let stopped = client.wait(PROMPTLY);
