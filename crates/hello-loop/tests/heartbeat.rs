@@ -543,6 +543,14 @@ fn next_staging_created(inotify: i32) -> bool {
 
 #[test]
 fn a_symlink_swapped_in_while_the_loop_runs_is_never_replaced() {
+    if not_for_images(
+        BIN,
+        "the test's own rename(2) over the path often lands between the beat's two exchanges \
+         when the beat runs in a container, and then replaces the beat's file itself: the test \
+         cannot tell its doing from the program's; the exchange logic is proven on the native binary",
+    ) {
+        return;
+    }
     // 300 by default; the issue's run length with HELLO_TEST_RACE_SWAPS=3485.
     let swaps: u32 = std::env::var("HELLO_TEST_RACE_SWAPS")
         .ok()
