@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use hello_testkit::{
     assert_all_refused, assert_bad_input, assert_help_and_version, image_of, not_for_images,
-    not_under_emulation, read_one_line_then_close, run, run_as_stranger, signal_and_time,
-    spawn_on_full_stdout_masked, BadInput, Launch, Running, Streams, PROMPTLY, SIGALRM, SIGINT,
-    SIGKILL, SIGTERM,
+    not_under_emulation, read_one_line_then_close, run, run_as_stranger, run_into_full_file,
+    signal_and_time, spawn_on_full_stdout_masked, BadInput, Launch, Running, Streams, PROMPTLY,
+    SIGALRM, SIGINT, SIGKILL, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-loop");
@@ -709,37 +709,19 @@ fn rust_log_targets_cover_the_programs_lines_and_unknown_ones_are_refused() {
 /// says how much of that last line is in the file.
 #[test]
 fn a_disk_full_half_way_through_a_line_says_how_much_was_written() {
-    let file = std::env::temp_dir().join(format!("hello-loop-partial-{}", std::process::id()));
-    let launch = Launch {
-        streams: Streams {
-            stdout: Some(std::fs::File::create(&file).unwrap().into()),
-            stderr: None,
-        },
-        max_file_size: Some(20),
-        ..Launch::default()
-    };
     let args = ["--interval", "1ms", "--count", "3"].map(std::ffi::OsStr::new);
-    let Some(running) = Running::launch(BIN, &args, &[], launch) else {
+    let Some((done, written)) = run_into_full_file(BIN, &args, 20) else {
         return; // from an image, said why
     };
-    let done = running.wait(PROMPTLY);
     assert_eq!(done.code(), Some(1), "{done:?}");
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "Hello, World!\nHello,"
-    );
-    let errors: Vec<&str> = done
-        .stderr
-        .lines()
-        .filter(|l| l.contains("ERROR"))
-        .collect();
+    assert_eq!(String::from_utf8_lossy(&written), "Hello, World!\nHello,");
+    let errors = done.error_lines();
     assert_eq!(errors.len(), 1, "{}", done.stderr);
     assert!(
         errors[0].contains("File too large") && errors[0].contains("bytes_written=6 line_bytes=14"),
         "{}",
         done.stderr
     );
-    let _ = std::fs::remove_file(file);
 }
 
 /// With JSON logs, a refusal made once the format is known is a JSON object too, one line, with

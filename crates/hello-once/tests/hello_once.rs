@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use hello_testkit::{
     assert_all_refused, assert_bad_input, assert_help_and_version, early_sigterm_sweep_as_pid1,
-    not_for_images, run, run_as_stranger, signal_and_time, spawn_blocked_on_stdout,
-    spawn_on_full_stdout_masked, BadInput, Launch, Running, Streams, PROMPTLY, SIGALRM, SIGINT,
-    SIGTERM,
+    not_for_images, run, run_as_stranger, run_into_full_file, signal_and_time,
+    spawn_blocked_on_stdout, spawn_on_full_stdout_masked, BadInput, Launch, Running, Streams,
+    PROMPTLY, SIGALRM, SIGINT, SIGTERM,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_hello-once");
@@ -493,28 +493,14 @@ fn a_missing_value_is_refused_with_the_accepted_form() {
 /// error says how much of the line is in the file, as a line dropped on a blocked stdout does.
 #[test]
 fn a_disk_full_half_way_through_the_line_says_how_much_was_written() {
-    let file = std::env::temp_dir().join(format!("hello-once-partial-{}", std::process::id()));
-    let launch = Launch {
-        streams: Streams {
-            stdout: Some(std::fs::File::create(&file).unwrap().into()),
-            stderr: None,
-        },
-        max_file_size: Some(10),
-        ..Launch::default()
-    };
     let message = "x".repeat(30);
     let args = [OsStr::new("--message"), OsStr::new(&message)];
-    let Some(running) = Running::launch(BIN, &args, &[], launch) else {
+    let Some((done, written)) = run_into_full_file(BIN, &args, 10) else {
         return; // from an image, said why
     };
-    let done = running.wait(PROMPTLY);
     assert_eq!(done.code(), Some(1), "{done:?}");
-    assert_eq!(std::fs::read(&file).unwrap(), vec![b'x'; 10]);
-    let errors: Vec<&str> = done
-        .stderr
-        .lines()
-        .filter(|l| l.contains("ERROR"))
-        .collect();
+    assert_eq!(written, vec![b'x'; 10]);
+    let errors = done.error_lines();
     assert_eq!(errors.len(), 1, "{}", done.stderr);
     assert!(
         errors[0].contains("File too large")
@@ -522,5 +508,4 @@ fn a_disk_full_half_way_through_the_line_says_how_much_was_written() {
         "{}",
         done.stderr
     );
-    let _ = std::fs::remove_file(file);
 }

@@ -99,6 +99,46 @@ impl Finished {
     pub fn signal(&self) -> Option<i32> {
         std::os::unix::process::ExitStatusExt::signal(&self.status)
     }
+
+    /// The log lines at level ERROR.
+    pub fn error_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.contains("ERROR"))
+            .collect()
+    }
+}
+
+/// Runs a program with its stdout a fresh file that cannot grow past `limit` bytes (a disk that
+/// fills up half-way through a line; [`Launch::max_file_size`]), and returns the run and what
+/// reached the file. None from an image: a container's stdout is the runtime's (said why).
+pub fn run_into_full_file(
+    program: &str,
+    args: &[&OsStr],
+    limit: u64,
+) -> Option<(Finished, Vec<u8>)> {
+    let name = Path::new(program)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let file = std::env::temp_dir().join(format!("{name}-partial-{}", std::process::id()));
+    let launch = Launch {
+        streams: Streams {
+            stdout: Some(
+                fs::File::create(&file)
+                    .expect("create the stdout file")
+                    .into(),
+            ),
+            stderr: None,
+        },
+        max_file_size: Some(limit),
+        ..Launch::default()
+    };
+    let running = Running::launch(program, args, &[], launch);
+    let done = running.map(|running| running.wait(PROMPTLY));
+    let written = fs::read(&file).expect("read the stdout file");
+    let _ = fs::remove_file(&file);
+    done.map(|done| (done, written))
 }
 
 /// Runs a program to completion with the given environment only (no PATH, no HOME).
