@@ -2,16 +2,21 @@
 # Lesson 9's steps (see k8s/lib/flow.sh): make lesson-9, ./lesson 9 in a kit.
 # shellcheck disable=SC2034 # read by k8s/lib/flow.sh, which sources this file
 title="traffic during a rollout: endpoints, readiness, and a drain before SIGTERM"
-# client_during_restart WHAT: run the client Job (client/) through a rollout restart of rollout-web,
-# then say what it counted (CLIENT_REQUESTS, CLIENT_FAILED). The client must be getting answers
-# before the restart starts, and the restart must replace every pod while it runs.
-client_during_restart() {
+# restart_under_client: run the client Job (client/) through a rollout restart of rollout-web,
+# until the Job is complete; the client must be getting answers before the restart starts.
+# Exercise 9a's settle does the same (its check.sh sources this file).
+restart_under_client() {
   remove "$LESSON/client"
   k apply -k "$LESSON/client"
   poll 60 "the client gets answers through the Service" cond_log_lines job/rollout-client 'Hello, World!' 20
   k rollout restart deployment/rollout-web
   k rollout status deployment/rollout-web --timeout=180s
   wait_for "the client Job is complete" --for=condition=Complete job/rollout-client --timeout=120s
+}
+# client_during_restart WHAT: restart_under_client, then say what the client counted
+# (CLIENT_REQUESTS, CLIENT_FAILED); the restart must have replaced every pod while it ran.
+client_during_restart() {
+  restart_under_client
   verify "the restart replaced every pod while the client ran" '' cond_restart_during rollout-client rollout-web
   verify "the client logged its count (requests=N failed=M)" '' cond_client_reported rollout-client 1000
   client_report rollout-client

@@ -6,12 +6,11 @@
 title="lesson 9's rollout-web drains by itself: a rollout restart drops no request, no preStop hook"
 settle() {
   k rollout status deployment/rollout-web --timeout=180s
-  remove "$LESSON/client"
-  k apply -k "$LESSON/client"
-  poll 60 "the client gets answers through the Service" cond_log_lines job/rollout-client 'Hello, World!' 20
-  k rollout restart deployment/rollout-web
-  k rollout status deployment/rollout-web --timeout=180s
-  wait_for "the client Job is complete" --for=condition=Complete job/rollout-client --timeout=120s
+  # The lesson's own steps for the client through a restart; sourced here, where LESSON is set
+  # (settle runs only in e2e's walk, after the title is printed).
+  # shellcheck source=k8s/09-rollout-traffic/lesson.sh
+  . "$ROOT/$LESSON/lesson.sh"
+  restart_under_client
 }
 grade() {
   verify "Deployment rollout-web is rolled out and ready" \
