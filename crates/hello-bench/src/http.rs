@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use hello_testkit::{Launch, Running, Streams};
+use hello_testkit::{http, Launch, Running, Streams};
 
 use crate::child::Result;
 
@@ -152,39 +152,27 @@ impl Conn {
 
     /// Reads one response: status, body, and whether the server keeps the connection open.
     fn read_response(&mut self) -> io::Result<(u16, Vec<u8>, bool)> {
-        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-        let head_end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
-                break i + 4;
+        let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+        let head = loop {
+            if let Some(head) = http::head(&self.buf).map_err(bad)? {
+                break head;
             }
             self.fill()?;
         };
-        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status line"))?;
-        let mut length = None;
-        let mut close = false;
-        for line in head.lines().skip(1) {
-            if let Some((name, value)) = line.split_once(':') {
-                let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
-                if name == "content-length" {
-                    length = value.parse::<usize>().ok();
-                } else if name == "connection" && value.eq_ignore_ascii_case("close") {
-                    close = true;
-                }
-            }
-        }
+        let close = head
+            .header("connection")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("close"));
         // Both servers send Content-Length for these small bodies; nothing else is needed here.
-        let length = length.ok_or_else(|| bad("no Content-Length"))?;
-        while self.buf.len() < head_end + length {
+        let length = head
+            .content_length()
+            .ok_or_else(|| bad("no Content-Length".to_string()))?;
+        let end = head.len + length;
+        while self.buf.len() < end {
             self.fill()?;
         }
-        let body = self.buf[head_end..head_end + length].to_vec();
-        self.buf.drain(..head_end + length);
-        Ok((status, body, !close))
+        let body = self.buf[head.len..end].to_vec();
+        self.buf.drain(..end);
+        Ok((head.status, body, !close))
     }
 
     fn fill(&mut self) -> io::Result<()> {
@@ -199,10 +187,6 @@ impl Conn {
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// What a fixed-rate run measured.

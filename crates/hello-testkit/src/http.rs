@@ -20,12 +20,17 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        header_in(&self.headers, name)
     }
+}
+
+/// The value of header `name` (any case) among `headers` (names in lower case).
+fn header_in<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// Why a request brought no answer.
@@ -117,35 +122,62 @@ impl Unfinished {
     }
 }
 
-/// The answer in `bytes`, which must be whole: its head, and a body of its Content-Length.
-fn parse(bytes: &[u8]) -> Result<Answer, Failure> {
+/// An answer's head (status line and headers), parsed by httparse.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// Its length in bytes, the blank line included: the body starts there.
+    pub len: usize,
+    pub status: u16,
+    /// Names in lower case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_in(&self.headers, name)
+    }
+
+    pub fn content_length(&self) -> Option<usize> {
+        self.header("content-length")?.trim().parse().ok()
+    }
+}
+
+/// The head at the start of `bytes`: None while it is not complete yet, an error when it is
+/// malformed. Also what hello-bench's keep-alive client reads its answers with.
+pub fn head(bytes: &[u8]) -> Result<Option<Head>, String> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
-    let head_len = match response.parse(bytes) {
+    let len = match response.parse(bytes) {
         Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => {
-            return Err(Failure::Other(format!(
-                "an answer cut short in its head: {:?}",
-                String::from_utf8_lossy(bytes)
-            )))
-        }
-        Err(err) => return Err(Failure::Other(format!("a malformed answer: {err}"))),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(err) => return Err(format!("a malformed answer: {err}")),
     };
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_ascii_lowercase(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
-    let body = &bytes[head_len..];
-    let length = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    Ok(Some(Head {
+        len,
+        status: response.code.unwrap_or(0),
+        headers: response
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_ascii_lowercase(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+/// The answer in `bytes`, which must be whole: its head, and a body of its Content-Length.
+fn parse(bytes: &[u8]) -> Result<Answer, Failure> {
+    let head = head(bytes).map_err(Failure::Other)?.ok_or_else(|| {
+        Failure::Other(format!(
+            "an answer cut short in its head: {:?}",
+            String::from_utf8_lossy(bytes)
+        ))
+    })?;
+    let body = &bytes[head.len..];
+    let length = head.content_length();
     if length != Some(body.len()) {
         return Err(Failure::Other(format!(
             "a body of {} bytes, Content-Length {length:?}",
@@ -153,8 +185,8 @@ fn parse(bytes: &[u8]) -> Result<Answer, Failure> {
         )));
     }
     Ok(Answer {
-        status: response.code.unwrap_or(0),
-        headers,
+        status: head.status,
+        headers: head.headers,
         body: String::from_utf8_lossy(body).into_owned(),
     })
 }
